@@ -1,0 +1,17 @@
+# The two commands of the README. Both set everything up first (idempotent).
+.PHONY: serve test setup models benchmark
+
+setup:
+	./scripts/bootstrap
+
+serve: setup
+	.venv/bin/mkdocs serve --dev-addr 127.0.0.1:8000
+
+test: setup
+	.venv/bin/python -m pytest
+
+models: setup
+	.venv/bin/python models/palette/train.py
+
+benchmark: setup
+	.venv/bin/python benchmarks/run.py

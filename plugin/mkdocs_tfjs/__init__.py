@@ -1,0 +1,8 @@
+"""mkdocs-tfjs: Keras models as live TensorFlow.js widgets in MkDocs sites.
+
+The core (``directive``, ``spec``, ``widgets``, ``convert``, ``cache``,
+``render``, ``runtime``, ``build``) knows nothing of MkDocs; ``plugin`` and
+``config`` adapt it to MkDocs.
+"""
+
+__version__ = "0.1.0"

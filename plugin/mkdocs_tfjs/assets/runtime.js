@@ -1,0 +1,293 @@
+// mkdocs-tfjs shared runtime: loads TensorFlow.js once per page, picks a
+// backend, loads each widget's model when the widget nears the viewport,
+// warms it up, and exposes window.tfjsWidgets for authors and tests.
+//
+// Widgets are ES modules that call registerWidget(name, Widget). This module
+// knows no widget; widgets know only the small context object it hands them.
+
+const CONFIG_ID = "tfjs-runtime-config";
+const SOFTWARE_GL = /swiftshader|llvmpipe|softpipe|software|basic render/i;
+
+const widgetTypes = new Map(); // widget name -> class
+const instances = new Map(); // element id -> Instance
+const scriptLoads = new Map(); // src -> Promise
+let runtimeConfig = null;
+let tfPromise = null;
+let backendInfo = { name: null, reason: "" };
+let observer = null;
+
+function readRuntimeConfig() {
+  if (!runtimeConfig) {
+    const node = document.getElementById(CONFIG_ID);
+    if (!node) throw new Error("the page has no #" + CONFIG_ID + " element");
+    runtimeConfig = JSON.parse(node.textContent);
+  }
+  return runtimeConfig;
+}
+
+function loadScript(piece) {
+  const entry = readRuntimeConfig().scripts[piece];
+  if (!entry) return Promise.reject(new Error("runtime piece '" + piece + "' is not configured"));
+  const src = new URL(entry.src, document.baseURI).href;
+  if (!scriptLoads.has(src)) {
+    scriptLoads.set(src, new Promise((resolve, reject) => {
+      const script = document.createElement("script");
+      script.src = src;
+      script.integrity = entry.integrity;
+      script.crossOrigin = "anonymous";
+      script.async = false;
+      script.onload = () => resolve();
+      script.onerror = () => reject(new Error("could not load " + src));
+      document.head.appendChild(script);
+    }));
+  }
+  return scriptLoads.get(src);
+}
+
+function webglProblem() {
+  try {
+    const canvas = document.createElement("canvas");
+    const gl = canvas.getContext("webgl2") || canvas.getContext("webgl");
+    if (!gl) return "WebGL is not available";
+    const ext = gl.getExtension("WEBGL_debug_renderer_info");
+    const renderer = ext ? gl.getParameter(ext.UNMASKED_RENDERER_WEBGL) : "";
+    const lose = gl.getExtension("WEBGL_lose_context");
+    if (lose) lose.loseContext();
+    const software = renderer.match(SOFTWARE_GL);
+    if (software) return "WebGL is software-rendered (" + software[0] + ")";
+    return null;
+  } catch (err) {
+    return "WebGL failed: " + err.message;
+  }
+}
+
+async function tryBackend(tf, name) {
+  if (name === "webgl") {
+    const problem = webglProblem();
+    if (problem) return problem;
+  }
+  if (name === "wasm" && typeof WebAssembly !== "object") return "WebAssembly is not available";
+  try {
+    await loadScript(name);
+    if (name === "wasm") {
+      tf.wasm.setWasmPaths(new URL(readRuntimeConfig().wasmPaths, document.baseURI).href);
+    }
+    const ok = await tf.setBackend(name);
+    if (!ok) return name + " failed to initialise";
+    await tf.ready();
+    return null;
+  } catch (err) {
+    return name + " failed: " + err.message;
+  }
+}
+
+// WebGL first (only on a hardware GPU), then WASM, then the plain CPU backend.
+async function chooseBackend(tf) {
+  const order = ["webgl", "wasm", "cpu"];
+  const skipped = [];
+  for (const name of order) {
+    const problem = await tryBackend(tf, name);
+    if (!problem) {
+      backendInfo = { name, reason: skipped.length ? skipped.join("; ") : "first choice" };
+      return;
+    }
+    skipped.push(problem);
+  }
+  throw new Error("no TensorFlow.js backend works here: " + skipped.join("; "));
+}
+
+export function loadTf() {
+  if (!tfPromise) {
+    tfPromise = (async () => {
+      await loadScript("core");
+      await loadScript("converter");
+      const tf = window.tf;
+      tf.enableProdMode();
+      await chooseBackend(tf);
+      return tf;
+    })();
+  }
+  return tfPromise;
+}
+
+function explain(err) {
+  const text = String(err && err.message || err);
+  if (/404|Not Found/i.test(text)) return "The model file was not found on the server (" + text + ").";
+  if (/could not load .*tf-/.test(text)) return "TensorFlow.js could not be loaded: " + text;
+  return text;
+}
+
+class Instance {
+  constructor(el, Widget) {
+    this.el = el;
+    this.config = JSON.parse(el.querySelector(":scope > script.tfjs-config").textContent);
+    this.model = null;
+    this.loading = null;
+    this.disposed = false;
+    this.lastMs = null;
+    this.readyPromise = new Promise((resolve, reject) => {
+      this.resolveReady = resolve;
+      this.rejectReady = reject;
+    });
+    this.readyPromise.catch(() => {});
+    this.widget = new Widget(this.context());
+  }
+
+  context() {
+    const self = this;
+    return {
+      el: this.el,
+      config: this.config,
+      get tf() { return window.tf; },
+      status: (text) => self.setStatus(text),
+      run: (fn) => self.run(fn),
+      runtime: { loadScript },
+    };
+  }
+
+  setStatus(text) {
+    const node = this.el.querySelector(".tfjs-status");
+    if (node) node.textContent = text;
+  }
+
+  setState(state) {
+    this.el.dataset.state = state;
+    this.el.setAttribute("aria-busy", state === "loading" ? "true" : "false");
+  }
+
+  load() {
+    if (!this.loading) {
+      this.loading = (async () => {
+        try {
+          const tf = await loadTf();
+          const url = new URL(this.config.model, document.baseURI).href;
+          const model = await tf.loadGraphModel(url);
+          if (this.disposed) { model.dispose(); return; }
+          this.model = model;
+          // Warm-up: the first inference compiles kernels; do it before a reader waits.
+          tf.tidy(() => { this.execute(tf, this.config.inputs.map((s) => tf.zeros(s.map((d) => d ?? 1)))); });
+          this.el.querySelector(".tfjs-card-backend").textContent =
+            backendInfo.name + (backendInfo.reason === "first choice" ? "" : " (" + backendInfo.reason + ")");
+          if (this.widget.prepare) await this.widget.prepare();
+          this.setState("ready");
+          this.setStatus(this.widget.readyText ? this.widget.readyText() : "Ready.");
+          this.resolveReady(this);
+        } catch (err) {
+          this.fail(err);
+        }
+      })();
+    }
+    return this.readyPromise;
+  }
+
+  fail(err) {
+    this.setState("error");
+    const message = explain(err);
+    this.setStatus("This widget could not start: " + message);
+    this.el.querySelectorAll("button, input").forEach((control) => { control.disabled = true; });
+    console.warn("tfjs widget " + this.el.id + ": " + message);
+    this.rejectReady(new Error(message));
+  }
+
+  execute(tf, inputs) {
+    const out = this.model.predict(inputs.length === 1 ? inputs[0] : inputs);
+    return out;
+  }
+
+  // Run fn(tf, model-call) inside tf.tidy and time it; the result must be plain data.
+  async run(fn) {
+    const tf = window.tf;
+    const started = performance.now();
+    const tensors = tf.tidy(() => fn(tf, (inputs) => this.execute(tf, inputs)));
+    const list = Array.isArray(tensors) ? tensors : [tensors];
+    const values = await Promise.all(list.map((t) => t.array()));
+    list.forEach((t) => t.dispose());
+    this.lastMs = performance.now() - started;
+    const time = this.el.querySelector(".tfjs-card-time");
+    if (time) time.textContent = this.lastMs.toFixed(1) + " ms (" + backendInfo.name + ")";
+    return Array.isArray(tensors) ? values : values[0];
+  }
+
+  async predict(input) {
+    await this.load();
+    return this.run((tf, call) => {
+      const inputs = this.config.inputs.length === 1 ? [tf.tensor(input)] : input.map((x) => tf.tensor(x));
+      const out = call(inputs);
+      return Array.isArray(out) ? out : out;
+    });
+  }
+
+  dispose() {
+    this.disposed = true;
+    if (this.widget.dispose) this.widget.dispose();
+    if (this.model) this.model.dispose();
+    this.model = null;
+  }
+}
+
+function ensureObserver() {
+  if (observer || typeof IntersectionObserver === "undefined") return observer;
+  observer = new IntersectionObserver((entries) => {
+    for (const entry of entries) {
+      if (!entry.isIntersecting) continue;
+      observer.unobserve(entry.target);
+      const instance = instances.get(entry.target.id);
+      if (instance) instance.load();
+    }
+  }, { rootMargin: "300px 0px" });
+  return observer;
+}
+
+// Mount widgets that are new in the document and dispose those that left it
+// (Material's instant navigation swaps page content without a reload).
+export function scan() {
+  for (const [id, instance] of instances) {
+    if (!instance.el.isConnected) {
+      instance.dispose();
+      instances.delete(id);
+    }
+  }
+  document.querySelectorAll(".tfjs-widget[data-widget]").forEach((el) => {
+    const Widget = widgetTypes.get(el.dataset.widget);
+    if (!Widget || (instances.has(el.id) && instances.get(el.id).el === el)) return;
+    let instance;
+    try {
+      instance = new Instance(el, Widget);
+    } catch (err) {
+      el.dataset.state = "error";
+      const status = el.querySelector(".tfjs-status");
+      if (status) status.textContent = "This widget could not start: " + err.message;
+      return;
+    }
+    instances.set(el.id, instance);
+    const io = ensureObserver();
+    if (io) io.observe(el); else instance.load();
+  });
+}
+
+export function registerWidget(name, Widget) {
+  widgetTypes.set(name, Widget);
+  scan();
+}
+
+function instanceOf(id) {
+  const instance = instances.get(id);
+  if (!instance) throw new Error("no tfjs widget with id '" + id + "' on this page");
+  return instance;
+}
+
+window.tfjsWidgets = {
+  // Resolves when the widget's model is loaded and warm (loads it if needed).
+  ready: (id) => instanceOf(id).load().then(() => true),
+  // The raw model output (nested arrays) for an input given as nested arrays.
+  predict: (id, input) => instanceOf(id).predict(input),
+  backend: () => ({ ...backendInfo }),
+  ids: () => [...instances.keys()],
+  scan,
+};
+
+if (window.document$ && typeof window.document$.subscribe === "function") {
+  window.document$.subscribe(() => scan());
+} else if (document.readyState === "loading") {
+  document.addEventListener("DOMContentLoaded", scan);
+}

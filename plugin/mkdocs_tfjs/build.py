@@ -1,0 +1,296 @@
+"""One site build: pages in, widgets and converted models out.
+
+This is the whole product without MkDocs: :class:`SiteBuild` takes a page's
+Markdown and returns it with each ``tfjs`` block replaced by a placeholder,
+fills the placeholders in the page's HTML, adds the page's script tags, and
+finally writes models and assets into the site folder. An adapter (the MkDocs
+plugin, or one for another generator) only calls these methods in order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+import re
+import secrets
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import runtime
+from .cache import ModelCache, publish
+from .directive import find_blocks, read_block, replace_blocks
+from .errors import DirectiveError, TfjsError
+from .modelinfo import ModelInfo
+from .render import human_bytes, render_page_tags, render_widget
+from .spec import WidgetSpec, make_spec
+
+ASSETS = Path(__file__).with_name("assets")
+MODELS_DIR = "assets/tfjs/models"
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|KiB|MiB|GiB)?\s*$", re.IGNORECASE)
+_UNITS = {"b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3, "kib": 1024, "mib": 1024**2,
+          "gib": 1024**3}
+
+
+def parse_size(value: str | int) -> int:
+    """Return bytes for ``10 MB``, ``500KiB`` or a plain number of bytes."""
+    if isinstance(value, int):
+        return value
+    match = _SIZE.match(str(value))
+    if not match:
+        raise ValueError(f"{value!r} is not a size; write for example `10 MB` or `500 KB`")
+    return int(float(match.group(1)) * _UNITS[(match.group(2) or "b").lower()])
+
+
+@dataclass
+class Settings:
+    """The plugin options, already resolved to absolute paths and bytes."""
+
+    project_dir: Path
+    quantize: str = "float16"
+    format: str = "graph"
+    cache: bool = True
+    cache_dir: Path | None = None
+    runtime: str = "cdn"
+    runtime_dir: Path | None = None
+    size_budget: int = 10 * 1000**2
+
+
+@dataclass
+class PlacedWidget:
+    """A widget on a page: its spec, its model and its rendered HTML."""
+
+    spec: WidgetSpec
+    info: ModelInfo
+    key: str
+    token: str
+    html: str = ""
+
+
+@dataclass
+class PageWidgets:
+    """The widgets of one page, in page order."""
+
+    page: str
+    root: str
+    widgets: list[PlacedWidget] = field(default_factory=list)
+
+
+def relative_root(page_url: str) -> str:
+    """Return the prefix from a page's URL to the site root, e.g. ``../``."""
+    folder = posixpath.dirname(page_url)
+    if not folder:
+        return ""
+    return "../" * (folder.count("/") + 1)
+
+
+def model_folder(info: ModelInfo) -> str:
+    """Return the content-hashed folder name of a converted model in the site."""
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "-", Path(info.source.rstrip("/")).stem).strip("-") or "model"
+    return f"{stem}-{info.content_hash[:8]}"
+
+
+class SiteBuild:
+    """Everything that happens to ``tfjs`` blocks during one build."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        warn: Callable[[str], None],
+        info: Callable[[str], None],
+        cache_root: Path,
+    ) -> None:
+        self.settings = settings
+        self.warn = warn
+        self.info = info
+        self.cache = ModelCache(cache_root, warn)
+        self.nonce = secrets.token_hex(4)
+        self.models: dict[str, ModelInfo] = {}
+        self.converted = 0
+        self.widget_types: set[str] = set()
+        self._over_budget: set[str] = set()
+        self._assets = _asset_folder()
+
+    # -- pages ----------------------------------------------------------
+
+    def process_markdown(self, markdown: str, page: str, page_url: str, first_line: int = 1
+                         ) -> tuple[str, PageWidgets]:
+        """Replace each ``tfjs`` block of a page by a placeholder paragraph."""
+        placed = PageWidgets(page=page, root=relative_root(page_url))
+        blocks = find_blocks(markdown, first_line)
+        seen_ids: dict[str, int] = {}
+        for index, block in enumerate(blocks, start=1):
+            read_block(block, page)
+            spec = make_spec(block, page, self.settings.project_dir, self.settings.quantize,
+                             self.settings.format, index)
+            if spec.id in seen_ids:
+                raise DirectiveError(
+                    page, block.line,
+                    f"the id `{spec.id}` is already used by the tfjs block on line "
+                    f"{seen_ids[spec.id]}; give each widget on a page its own `id`",
+                )
+            seen_ids[spec.id] = block.line
+            key, info = self.model_for(spec)
+            spec.widget.check_model(spec, info)
+            widget = PlacedWidget(spec, info, key, token=f"tfjswidget{self.nonce}x{index}")
+            widget.html = render_widget(self._context(widget, placed.root))
+            placed.widgets.append(widget)
+            self.widget_types.add(spec.widget.name)
+        new = replace_blocks(markdown, blocks, [w.token for w in placed.widgets])
+        return new, placed
+
+    def fill_html(self, html: str, placed: PageWidgets) -> str:
+        """Put each widget's HTML where its placeholder ended up."""
+        for widget in placed.widgets:
+            pattern = re.compile(rf"<p>\s*{widget.token}\s*</p>|{widget.token}")
+            html, count = pattern.subn(lambda _m, w=widget: w.html, html, count=1)
+            if count == 0:
+                raise DirectiveError(
+                    placed.page, widget.spec.line,
+                    "the tfjs block vanished while Markdown was rendered (another extension "
+                    "consumed it); put the block at the top level of the page or in an "
+                    "admonition",
+                )
+        return html
+
+    def page_tags(self, placed: PageWidgets) -> tuple[str, str]:
+        """Return what to add to the page's ``<head>`` and ``<body>``."""
+        root = placed.root
+        names = {w.spec.widget.name for w in placed.widgets}
+        extra = sorted({piece for w in placed.widgets for piece in w.spec.widget.extra_runtime})
+        sheets = [self._asset_tag(root, "tfjs-widgets.css", "href")]
+        scripts = [self._asset_tag(root, "runtime.js", "src")]
+        scripts += [self._asset_tag(root, f"{name}.js", "src") for name in sorted(names)]
+        return render_page_tags(sheets, scripts, self._runtime_config(root, runtime.TFJS_PIECES + tuple(extra)))
+
+    # -- models ---------------------------------------------------------
+
+    def model_for(self, spec: WidgetSpec) -> tuple[str, ModelInfo]:
+        """Return the cache key and info of a spec's model, converting it if needed."""
+        key = self.cache.key(spec.model_path, spec.quantize, spec.format)
+        if key in self.models:
+            return key, self.models[key]
+        found = self.cache.lookup(key, spec.model)
+        if found is None:
+            try:
+                found = self.cache.convert(key, spec.model_path, spec.model, spec.quantize, spec.format)
+            except TfjsError as exc:
+                raise DirectiveError(spec.page, spec.line, str(exc)) from exc
+            self.converted += 1
+            self.info(
+                f"converted {spec.model} ({human_bytes(found.source_bytes)} → "
+                f"{human_bytes(found.shipped_bytes)}, {spec.quantize}) in "
+                f"{found.convert_seconds:.2f} s"
+            )
+        self.models[key] = found
+        self._check_budget(spec, found)
+        return key, found
+
+    def _check_budget(self, spec: WidgetSpec, info: ModelInfo) -> None:
+        budget = self.settings.size_budget
+        if info.shipped_bytes <= budget or spec.model in self._over_budget:
+            return
+        self._over_budget.add(spec.model)
+        ways = "`quantize: uint8` (half the size of float16)" if spec.quantize != "uint8" else ""
+        ways = (ways + ", " if ways else "") + "a smaller architecture (fewer or narrower layers)"
+        self.warn(
+            f"{spec.page}:{spec.line}: {spec.model} converts to {human_bytes(info.shipped_bytes)} "
+            f"({spec.quantize}), over the size_budget of {human_bytes(budget)}; readers download "
+            f"all of it before the widget works. Shrink it with {ways}, or raise size_budget "
+            "in mkdocs.yml"
+        )
+
+    # -- the site -------------------------------------------------------
+
+    def write_site(self, site_dir: Path) -> None:
+        """Write the models used by this build, our assets and the local runtime."""
+        for key, info in self.models.items():
+            publish(self.cache.files(key), info.files, site_dir / MODELS_DIR / model_folder(info))
+        if self.widget_types:
+            folder, _ = self._assets
+            target = site_dir / "assets" / "tfjs" / folder
+            target.mkdir(parents=True, exist_ok=True)
+            for asset in ASSETS.iterdir():
+                if asset.is_file():
+                    shutil.copyfile(asset, target / asset.name)
+            if self.settings.runtime == "local":
+                runtime.copy_local(self._runtime_dir(), site_dir, self._runtime_names())
+        if self.models and not self.converted:
+            count = len(self.models)
+            self.info(f"{count} model{'s' if count != 1 else ''} up to date (cache: {self.cache.root})")
+
+    def check_runtime(self) -> None:
+        """Fail early when ``runtime: local`` lacks a file."""
+        if self.settings.runtime == "local":
+            runtime.check_local(self._runtime_dir(), tuple(runtime.pieces()))
+
+    def _runtime_dir(self) -> Path:
+        return self.settings.runtime_dir or self.settings.project_dir / "node_modules"
+
+    def _runtime_names(self) -> tuple[str, ...]:
+        from .widgets import WIDGETS
+
+        extra = {p for name in self.widget_types for p in WIDGETS[name].extra_runtime}
+        return runtime.TFJS_PIECES + tuple(sorted(extra))
+
+    def _runtime_config(self, root: str, names: tuple[str, ...]) -> dict[str, Any]:
+        if self.settings.runtime == "cdn":
+            return runtime.cdn_config(names)
+        pieces = runtime.pieces()
+        scripts = {}
+        for name in names:
+            piece = pieces[name]
+            path = self._runtime_dir() / piece.package / piece.file
+            scripts[name] = {"src": root + piece.vendor_path, "integrity": runtime.sri(path.read_bytes())}
+        wasm = pieces["wasm"]
+        return {"scripts": scripts,
+                "wasmPaths": f"{root}{runtime.VENDOR_DIR}/{wasm.npm_spec}/dist/"}
+
+    def _asset_tag(self, root: str, name: str, attr: str) -> dict[str, str]:
+        folder, hashes = self._assets
+        return {attr: f"{root}assets/tfjs/{folder}/{name}", "integrity": hashes[name]}
+
+    def _context(self, widget: PlacedWidget, root: str) -> dict[str, Any]:
+        spec, info = widget.spec, widget.info
+        config = {
+            "model": f"{root}{MODELS_DIR}/{model_folder(info)}/model.json",
+            "inputs": [list(t.shape) for t in info.inputs],
+            "outputs": [list(t.shape) for t in info.outputs],
+            "shippedBytes": info.shipped_bytes,
+            **spec.widget.browser_config(spec, info),
+        }
+        return {
+            "id": spec.id,
+            "widget": spec.widget.name,
+            "title": spec.title,
+            "caption": spec.caption,
+            "config": config,
+            "options": spec.options,
+            "model": {
+                "source": spec.model,
+                "inputs_text": ", ".join(t.describe() for t in info.inputs),
+                "outputs_text": ", ".join(t.describe() for t in info.outputs),
+                "params": info.params,
+                "shipped_bytes": info.shipped_bytes,
+                "source_bytes": info.source_bytes,
+                "quantize": info.quantize,
+            },
+        }
+
+
+def _asset_folder() -> tuple[str, dict[str, str]]:
+    """Return the content-hashed folder name of our assets and their SRI hashes.
+
+    One folder for all of them keeps relative ES module imports between them
+    working, while a new release still gets new URLs.
+    """
+    digest = hashlib.sha256()
+    hashes = {}
+    for asset in sorted(ASSETS.iterdir()):
+        if asset.is_file():
+            data = asset.read_bytes()
+            digest.update(asset.name.encode() + b"\0" + data)
+            hashes[asset.name] = runtime.sri(data)
+    return f"widgets-{digest.hexdigest()[:8]}", hashes

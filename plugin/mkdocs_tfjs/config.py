@@ -1,0 +1,34 @@
+"""The plugin's options in ``mkdocs.yml`` (schema only)."""
+
+from __future__ import annotations
+
+from mkdocs.config import base
+from mkdocs.config import config_options as c
+
+
+class TfjsConfig(base.Config):
+    """Options of the ``tfjs`` plugin."""
+
+    enabled = c.Type(bool, default=True)
+    """Turn the plugin off (blocks are then left as code) without removing it."""
+
+    quantize = c.Choice(("none", "float16", "uint8"), default="float16")
+    """Weight quantization for blocks that do not set their own `quantize`."""
+
+    format = c.Choice(("graph",), default="graph")
+    """TF.js model format: `graph` (Keras `export()` → SavedModel → graph model)."""
+
+    cache = c.Type(bool, default=True)
+    """Keep converted models between builds; with `false`, every build converts."""
+
+    cache_dir = c.Type(str, default=".cache/plugin/tfjs")
+    """Where converted models are kept, relative to the folder of mkdocs.yml."""
+
+    runtime = c.Choice(("cdn", "local"), default="cdn")
+    """`cdn`: TF.js and fabric.js from jsDelivr, pinned, with SRI; `local`: copied into the site."""
+
+    runtime_dir = c.Type(str, default="node_modules")
+    """Folder holding the npm packages for `runtime: local`, relative to mkdocs.yml."""
+
+    size_budget = c.Type((str, int), default="10 MB")
+    """A converted model above this size gives a warning (`--strict` fails on it)."""

@@ -1,0 +1,176 @@
+"""Convert a Keras model or SavedModel to a TensorFlow.js graph model.
+
+Keras 3 writes layer configs that TF.js's layers loader rejects, so the path
+is: load with Keras, ``export()`` a SavedModel into a temporary folder, and
+convert that with the tensorflowjs package in this same process (the
+``tensorflowjs_converter`` command would spend about 3 s per model importing
+TensorFlow again). TensorFlow is imported here, inside the functions, and
+nowhere else: a build whose models are all cached never loads it.
+
+Nothing is ever written next to the author's model.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import re
+import tempfile
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from .errors import ConversionError
+
+KERAS_SUFFIXES = (".keras", ".h5", ".hdf5")
+
+#: Packages whose versions change the converted output (part of the cache key).
+VERSIONED_PACKAGES = ("tensorflow", "tensorflowjs", "keras")
+
+_INSTALL_HINT = (
+    "install the plugin with its pinned converter set: pip install mkdocs-tfjs "
+    "(or, in this repository, ./scripts/bootstrap)"
+)
+
+
+def converter_versions() -> dict[str, str]:
+    """Return the installed versions of the converting packages, without importing them."""
+    versions = {}
+    for name in VERSIONED_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "missing"
+    return versions
+
+
+def _import_converter() -> tuple[Any, Any, Any]:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        import keras
+        import tensorflow as tf
+        from tensorflowjs.converters import tf_saved_model_conversion_v2 as tfjs_saved_model
+    except ImportError as exc:
+        raise ConversionError(f"cannot import the converter ({exc}); {_INSTALL_HINT}") from exc
+    except Exception as exc:  # noqa: BLE001 - a broken install raises anything on import.
+        raise ConversionError(
+            f"the tensorflowjs converter fails on import ({type(exc).__name__}: "
+            f"{_first_line(exc)}); {_INSTALL_HINT}"
+        ) from exc
+    tf.get_logger().setLevel("ERROR")
+    return tf, keras, tfjs_saved_model
+
+
+def _quantization_map(quantize: str) -> dict[str, bool] | None:
+    if quantize == "none":
+        return None
+    return {quantize: True}
+
+
+def convert_model(source: Path, out_dir: Path, quantize: str, label: str) -> dict[str, Any]:
+    """Convert ``source`` into ``out_dir`` (which must not exist yet).
+
+    ``label`` names the model in messages (the path as the author wrote it).
+    Returns ``{"params": int | None}``; the signature is read from the
+    written ``model.json`` by the caller.
+    """
+    _, keras, tfjs_saved_model = _import_converter()
+    params = None
+    with tempfile.TemporaryDirectory(prefix="mkdocs-tfjs-") as tmp:
+        if source.is_dir():
+            saved_model = source
+        else:
+            model = _load_keras_model(keras, source, label)
+            params = int(model.count_params())
+            saved_model = Path(tmp) / "saved_model"
+            try:
+                with _quiet():
+                    model.export(str(saved_model), format="tf_saved_model", verbose=False)
+            except Exception as exc:  # noqa: BLE001 - Keras raises many kinds here.
+                raise ConversionError(
+                    f"{label}: Keras could not export the model as a SavedModel "
+                    f"({_first_line(exc)}); check that model(x) runs on a sample input"
+                ) from exc
+        try:
+            with _quiet():
+                tfjs_saved_model.convert_tf_saved_model(
+                    str(saved_model),
+                    str(out_dir),
+                    signature_def="serving_default",
+                    saved_model_tags="serve",
+                    quantization_dtype_map=_quantization_map(quantize),
+                )
+        except ValueError as exc:
+            raise ConversionError(_explain_converter_error(label, exc)) from exc
+        except Exception as exc:  # noqa: BLE001
+            raise ConversionError(
+                f"{label}: the TensorFlow.js converter failed ({type(exc).__name__}: "
+                f"{_first_line(exc)})"
+            ) from exc
+    return {"params": params}
+
+
+def _load_keras_model(keras: Any, source: Path, label: str) -> Any:
+    try:
+        with _quiet():
+            return keras.models.load_model(str(source), compile=False, safe_mode=True)
+    except Exception as exc:  # noqa: BLE001 - Keras raises many kinds for bad files.
+        raise ConversionError(_explain_load_error(label, source, exc)) from exc
+
+
+def _explain_load_error(label: str, source: Path, exc: Exception) -> str:
+    text = str(exc)
+    if "Lambda" in text:
+        return (
+            f"{label}: the model has a Lambda layer, whose Python code cannot be loaded "
+            "safely or run in the browser; replace it with a built-in or registered layer "
+            "(keras.saving.register_keras_serializable), or give the plugin a SavedModel "
+            "folder written by model.export()"
+        )
+    unknown = re.search(r"(?:Could not locate|Unknown) (?:class|layer)[: ]+'?(\w+)'?", text)
+    if unknown:
+        return (
+            f"{label}: the model uses the layer class `{unknown.group(1)}`, which Keras "
+            "cannot find; register it with @keras.saving.register_keras_serializable() "
+            "in a module imported before the build, or give the plugin a SavedModel folder "
+            "written by model.export()"
+        )
+    if source.stat().st_size == 0:
+        return f"{label}: the file is empty; save the model again with model.save()"
+    return (
+        f"{label}: Keras cannot load this file as a model ({type(exc).__name__}: "
+        f"{_first_line(exc)}); save it again with model.save('model.keras')"
+    )
+
+
+def _explain_converter_error(label: str, exc: Exception) -> str:
+    text = str(exc)
+    ops = re.search(r"Unsupported Ops in the model before optimization\s*(.*)", text)
+    if ops:
+        return (
+            f"{label}: TensorFlow.js has no kernel for these ops: {ops.group(1).strip()}; "
+            "rewrite the layers that use them with ops TF.js supports"
+        )
+    return f"{label}: the TensorFlow.js converter refused the model ({_first_line(exc)})"
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0][:300] if lines else type(exc).__name__
+
+
+@contextlib.contextmanager
+def _quiet():
+    """Keep the converter's prints out of the build log."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        yield
+
+
+def timed_convert(source: Path, out_dir: Path, quantize: str, label: str) -> dict[str, Any]:
+    """Run :func:`convert_model` and add the seconds it took as ``seconds``."""
+    started = time.perf_counter()
+    result = convert_model(source, out_dir, quantize, label)
+    result["seconds"] = time.perf_counter() - started
+    return result

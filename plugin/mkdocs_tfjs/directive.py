@@ -1,0 +1,167 @@
+"""Find ```` ```tfjs ```` blocks in Markdown and read their YAML bodies.
+
+This module knows Markdown fences and YAML, nothing of MkDocs, TensorFlow or
+HTML. It returns the blocks it found with their line numbers on the page, so
+that every later error can point at the right line.
+
+Fences follow CommonMark: an opening run of three or more backticks or tildes,
+closed by a run of the same character at least as long. A ``tfjs`` fence that
+sits inside another fence (for example a four-backtick block showing the
+syntax) is text, not a widget, and is left alone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from .errors import DirectiveError
+
+_FENCE_OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
+_INFO_WORD = re.compile(r"^\s*\{?\s*\.?(?P<word>[^\s{}`]+)")
+
+
+@dataclass
+class Block:
+    """One ```` ```tfjs ```` block as written on the page.
+
+    ``start`` and ``end`` index the page's lines (0-based, ``end`` exclusive,
+    the closing fence included); ``line`` is the 1-based line of the opening
+    fence as an editor shows it.
+    """
+
+    start: int
+    end: int
+    line: int
+    indent: str
+    body: str
+    closed: bool = True
+    values: dict[str, Any] = field(default_factory=dict)
+    key_lines: dict[str, int] = field(default_factory=dict)
+
+
+def _info_word(info: str) -> str:
+    match = _INFO_WORD.match(info)
+    return match.group("word").lower() if match else ""
+
+
+def _closes(line: str, fence: str) -> bool:
+    stripped = line.strip()
+    return (
+        len(stripped) >= len(fence)
+        and set(stripped) == {fence[0]}
+    )
+
+
+def find_blocks(markdown: str, first_line: int = 1) -> list[Block]:
+    """Return the top-level ``tfjs`` fenced blocks of ``markdown``.
+
+    ``first_line`` is the page line number of the first line of
+    ``markdown`` (MkDocs hands plugins the text after the front matter).
+    """
+    lines = markdown.split("\n")
+    blocks: list[Block] = []
+    i = 0
+    while i < len(lines):
+        match = _FENCE_OPEN.match(lines[i])
+        if not match or (match.group("fence")[0] == "`" and "`" in match.group("info")):
+            i += 1
+            continue
+        fence, indent = match.group("fence"), match.group("indent")
+        end = i + 1
+        while end < len(lines) and not _closes(lines[end], fence):
+            end += 1
+        closed = end < len(lines)
+        if _info_word(match.group("info")) == "tfjs":
+            body_lines = [_dedent(line, indent) for line in lines[i + 1 : end]]
+            blocks.append(
+                Block(
+                    start=i,
+                    end=end + 1 if closed else end,
+                    line=first_line + i,
+                    indent=indent,
+                    body="\n".join(body_lines),
+                    closed=closed,
+                )
+            )
+        # Everything up to the closing fence is the fence's text: a tfjs
+        # fence in there is an example, not a widget.
+        i = end + 1
+    return blocks
+
+
+def _dedent(line: str, indent: str) -> str:
+    return line[len(indent) :] if line.startswith(indent) else line.lstrip(" \t")
+
+
+def read_block(block: Block, page: str) -> Block:
+    """Parse the YAML body of ``block`` into ``block.values``.
+
+    Raises :class:`DirectiveError` naming the page and line when the block is
+    not closed, the YAML does not parse or the body is not a mapping.
+    """
+    if not block.closed:
+        raise DirectiveError(
+            page,
+            block.line,
+            "the tfjs block is never closed; add a closing ``` line after its last key",
+        )
+    if not block.body.strip():
+        raise DirectiveError(
+            page,
+            block.line,
+            "the tfjs block is empty; it needs at least `model:` and `widget:`, "
+            "for example\n    model: models/palette/generator.keras\n    widget: palette",
+        )
+    try:
+        node = yaml.compose(block.body, Loader=yaml.SafeLoader)
+        values = yaml.safe_load(block.body)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = block.line + 1 + mark.line if mark is not None else block.line
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise DirectiveError(
+            page,
+            line,
+            f"the tfjs block is not valid YAML ({problem}); write one `key: value` per line",
+        ) from exc
+    if not isinstance(values, dict) or not isinstance(node, yaml.MappingNode):
+        found = type(values).__name__ if values is not None else "nothing"
+        raise DirectiveError(
+            page,
+            block.line,
+            f"the tfjs block must be a YAML mapping of `key: value` lines, found {found}",
+        )
+    block.values = {str(k): v for k, v in values.items()}
+    block.key_lines = {
+        str(key.value): block.line + 1 + key.start_mark.line for key, _ in node.value
+    }
+    return block
+
+
+def replace_blocks(markdown: str, blocks: list[Block], replacements: list[str]) -> str:
+    """Return ``markdown`` with each block's lines replaced by its replacement.
+
+    Lines outside the blocks are returned byte for byte.
+    """
+    if not blocks:
+        return markdown
+    lines = markdown.split("\n")
+    out: list[str] = []
+    previous = 0
+    for block, replacement in zip(blocks, replacements, strict=True):
+        out.extend(lines[previous : block.start])
+        out.append(block.indent + replacement)
+        previous = block.end
+    out.extend(lines[previous:])
+    return "\n".join(out)
+
+
+def iter_page_blocks(markdown: str, page: str, first_line: int = 1) -> Iterator[Block]:
+    """Find and parse every ``tfjs`` block of a page, in page order."""
+    for block in find_blocks(markdown, first_line):
+        yield read_block(block, page)

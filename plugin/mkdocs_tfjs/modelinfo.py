@@ -1,0 +1,93 @@
+"""What the build knows about a converted model, read from its ``model.json``.
+
+The converted graph model's ``model.json`` carries the serving signature
+(input and output names, dtypes and shapes), so a cached model can be
+checked against its widget without importing TensorFlow.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    """One input or output of a model; ``None`` in ``shape`` is a free size."""
+
+    name: str
+    dtype: str
+    shape: tuple[int | None, ...]
+
+    def describe(self) -> str:
+        """Return the shape as authors read it, e.g. ``[batch, 28, 28, 1]``."""
+        dims = ["batch" if i == 0 and d is None else ("?" if d is None else str(d))
+                for i, d in enumerate(self.shape)]
+        return "[" + ", ".join(dims) + "]"
+
+
+@dataclass
+class ModelInfo:
+    """A converted model: its signature, sizes and files."""
+
+    source: str
+    inputs: list[TensorInfo]
+    outputs: list[TensorInfo]
+    params: int
+    source_bytes: int
+    shipped_bytes: int
+    quantize: str
+    format: str
+    files: dict[str, str] = field(default_factory=dict)
+    content_hash: str = ""
+    convert_seconds: float = 0.0
+    versions: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """Return a JSON-ready dict (the cache's ``info.json``)."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ModelInfo:
+        """Rebuild from :meth:`to_json`'s output."""
+        data = dict(data)
+        data["inputs"] = [TensorInfo(t["name"], t["dtype"], tuple(t["shape"])) for t in data["inputs"]]
+        data["outputs"] = [TensorInfo(t["name"], t["dtype"], tuple(t["shape"])) for t in data["outputs"]]
+        return cls(**data)
+
+    def describe_io(self) -> str:
+        """Return e.g. ``takes [batch, 5] and returns [batch, 15]``."""
+        ins = ", ".join(t.describe() for t in self.inputs) or "no inputs"
+        outs = ", ".join(t.describe() for t in self.outputs) or "no outputs"
+        return f"takes {ins} and returns {outs}"
+
+
+def read_signature(model_json: Path) -> tuple[list[TensorInfo], list[TensorInfo]]:
+    """Return the inputs and outputs recorded in a graph model's ``model.json``."""
+    data = json.loads(model_json.read_text())
+    signature = data.get("signature") or data.get("userDefinedMetadata", {}).get("signature", {})
+
+    def tensors(group: dict[str, Any]) -> list[TensorInfo]:
+        out = []
+        for key, value in sorted(group.items()):
+            dims = value.get("tensorShape", {}).get("dim", [])
+            shape = tuple(None if int(d.get("size", -1)) < 0 else int(d["size"]) for d in dims)
+            out.append(TensorInfo(value.get("name", key), value.get("dtype", "DT_FLOAT"), shape))
+        return out
+
+    return tensors(signature.get("inputs", {})), tensors(signature.get("outputs", {}))
+
+
+def count_weights(model_json: Path) -> int:
+    """Return the number of weight values stored in a model's weight manifest."""
+    data = json.loads(model_json.read_text())
+    total = 0
+    for group in data.get("weightsManifest", []):
+        for weight in group.get("weights", []):
+            size = 1
+            for dim in weight.get("shape", []):
+                size *= int(dim)
+            total += size
+    return total

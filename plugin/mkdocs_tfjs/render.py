@@ -1,0 +1,71 @@
+"""Render widget HTML and the tags a page with widgets needs.
+
+Jinja2 with autoescape renders everything that comes from the author (titles,
+captions, labels, file names) as text. Configuration reaches the browser in
+``<script type="application/json">`` elements, never as inline code, so the
+widgets work under a Content-Security-Policy without ``unsafe-inline``.
+Nothing here imports MkDocs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+
+TEMPLATES = Path(__file__).with_name("templates")
+
+
+@cache
+def environment(user_dirs: tuple[str, ...] = ()) -> Environment:
+    """Return the Jinja2 environment; templates in ``user_dirs`` override ours."""
+    env = Environment(
+        loader=FileSystemLoader([*user_dirs, str(TEMPLATES)]),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["bytes"] = human_bytes
+    env.filters["json_script"] = json_script
+    return env
+
+
+def json_script(value: Any) -> Markup:
+    """Serialise ``value`` for a ``<script type="application/json">`` element."""
+    text = json.dumps(value, separators=(",", ":"), sort_keys=True)
+    # "</script>" or "<!--" in a string must not end the element early.
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(text)
+
+
+def human_bytes(size: float) -> str:
+    """Return e.g. ``52.1 KB`` (powers of 1000, as browsers' network panels show)."""
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    raise AssertionError("unreachable")
+
+
+def render_widget(context: dict[str, Any]) -> str:
+    """Render one widget from its context (see ``build.py``)."""
+    template = environment().get_template(f"{context['widget']}.html")
+    # One line: Markdown must not see blank lines or indentation inside it.
+    return " ".join(line.strip() for line in template.render(**context).splitlines() if line.strip())
+
+
+def render_page_tags(
+    stylesheets: Sequence[dict[str, str]],
+    scripts: Sequence[dict[str, str]],
+    runtime_config: dict[str, Any],
+) -> tuple[str, str]:
+    """Return the HTML to add at the end of ``<head>`` and of ``<body>``."""
+    env = environment()
+    head = env.get_template("page_head.html").render(stylesheets=stylesheets)
+    tail = env.get_template("page_tail.html").render(scripts=scripts, runtime=runtime_config)
+    return head, tail

@@ -1,0 +1,127 @@
+"""The browser runtime: which TF.js and fabric.js files a page loads, and from where.
+
+Only what graph models need is shipped: tfjs-core, tfjs-converter and the
+backends, never the full ``tf.min.js`` bundle (tfjs-layers and tfjs-data are
+dead weight for graph models). The versions and Subresource Integrity hashes
+live in ``runtime.json``, generated from the npm lock file by
+``scripts/update_runtime_manifest.py``; a test checks them against the files
+npm installed, which are the bytes the CDN serves.
+
+Nothing here imports MkDocs.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import shutil
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from .errors import RuntimeFilesError
+
+MANIFEST = Path(__file__).with_name("runtime.json")
+#: Folder of the site that holds the local runtime (``runtime: local``).
+VENDOR_DIR = "assets/tfjs/vendor"
+
+
+def sri(data: bytes) -> str:
+    """Return the ``integrity`` value (SHA-384) of ``data``."""
+    return "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode()
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One script of the runtime, with the files that travel with it."""
+
+    name: str
+    package: str
+    version: str
+    file: str
+    integrity: str
+    assets: tuple[str, ...] = ()
+
+    @property
+    def npm_spec(self) -> str:
+        """Return ``package@version`` as npm writes it."""
+        return f"{self.package}@{self.version}"
+
+    @property
+    def vendor_path(self) -> str:
+        """Return where ``runtime: local`` puts the script, relative to the site root."""
+        return f"{VENDOR_DIR}/{self.npm_spec}/{self.file}"
+
+
+@cache
+def pieces() -> dict[str, Piece]:
+    """Return the runtime pieces of ``runtime.json`` by name."""
+    data = json.loads(MANIFEST.read_text())
+    return {
+        name: Piece(name, p["package"], p["version"], p["file"], p["integrity"], tuple(p.get("assets", ())))
+        for name, p in data["pieces"].items()
+    }
+
+
+def cdn_base() -> str:
+    """Return the CDN prefix that ``package@version/file`` is appended to."""
+    return json.loads(MANIFEST.read_text())["cdn"]
+
+
+#: Pieces every page with a widget may need: the backends load on demand.
+TFJS_PIECES = ("core", "converter", "webgl", "wasm", "cpu")
+
+
+def cdn_config(names: tuple[str, ...]) -> dict:
+    """Return the runtime configuration for ``runtime: cdn``."""
+    base = cdn_base()
+    scripts = {
+        n: {"src": f"{base}{p.npm_spec}/{p.file}", "integrity": p.integrity}
+        for n, p in pieces().items()
+        if n in names
+    }
+    wasm = pieces()["wasm"]
+    return {"scripts": scripts, "wasmPaths": f"{base}{wasm.npm_spec}/dist/"}
+
+
+def check_local(runtime_dir: Path, names: tuple[str, ...]) -> None:
+    """Raise :class:`RuntimeFilesError` naming the first missing file."""
+    for name in names:
+        piece = pieces()[name]
+        for rel in (piece.file, *piece.assets):
+            path = runtime_dir / piece.package / rel
+            if not path.is_file():
+                raise RuntimeFilesError(
+                    f"runtime: local needs {path}, which is missing; install it with "
+                    f"`npm install {piece.npm_spec}` in the folder that holds {runtime_dir.name}/ "
+                    "(or set runtime_dir to where your node_modules folder is)"
+                )
+            installed = json.loads((runtime_dir / piece.package / "package.json").read_text())
+            if installed.get("version") != piece.version:
+                raise RuntimeFilesError(
+                    f"runtime: local needs {piece.npm_spec}, but {runtime_dir / piece.package} "
+                    f"holds version {installed.get('version')}; run `npm install {piece.npm_spec}`"
+                )
+
+
+def copy_local(runtime_dir: Path, site_dir: Path, names: tuple[str, ...]) -> dict[str, dict]:
+    """Copy the pieces into the site; return ``{name: {"path", "integrity"}}``.
+
+    The integrity is computed from the copied bytes, so a page never loads a
+    file that differs from what this build saw.
+    """
+    check_local(runtime_dir, names)
+    copied = {}
+    for name in names:
+        piece = pieces()[name]
+        for rel in (piece.file, *piece.assets):
+            source = runtime_dir / piece.package / rel
+            target = site_dir / VENDOR_DIR / piece.npm_spec / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+        copied[name] = {
+            "path": piece.vendor_path,
+            "integrity": sri((runtime_dir / piece.package / piece.file).read_bytes()),
+        }
+    return copied
