@@ -21,6 +21,7 @@ from typing import Any
 
 from . import runtime
 from .cache import ModelCache, publish
+from .convert import load_converter
 from .directive import find_blocks, read_block, replace_blocks
 from .errors import DirectiveError, TfjsError
 from .modelinfo import ModelInfo
@@ -175,6 +176,9 @@ class SiteBuild:
         found = self.cache.lookup(key, spec.model)
         if found is None:
             try:
+                seconds = load_converter()
+                if seconds:
+                    self.info(f"loaded TensorFlow and the converter in {seconds:.1f} s")
                 found = self.cache.convert(key, spec.model_path, spec.model, spec.quantize, spec.format)
             except TfjsError as exc:
                 raise DirectiveError(spec.page, spec.line, str(exc)) from exc

@@ -1,0 +1,249 @@
+"""Fixtures: tiny real MkDocs projects, the real mkdocs CLI, a static server, Chromium."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PALETTE_MODEL = ROOT / "models" / "palette" / "generator.keras"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+REPORT_SCRIPT = Path(__file__).with_name("helpers") / "mkdocs_report.py"
+
+
+@dataclass
+class Result:
+    """What a run of the mkdocs CLI did."""
+
+    returncode: int
+    output: str
+    tensorflow_imported: bool | None
+
+
+@dataclass
+class Project:
+    """A throwaway MkDocs project in a temporary folder."""
+
+    root: Path
+
+    @property
+    def site(self) -> Path:
+        return self.root / "site"
+
+    def write(self, rel: str, text: str) -> Path:
+        path = self.root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"))
+        return path
+
+    def page(self, rel: str, text: str) -> Path:
+        return self.write(f"docs/{rel}", text)
+
+    def config(self, plugin_options: dict | None = None, theme: str = "mkdocs", extra: str = "") -> None:
+        options = {"runtime": "local", "runtime_dir": str(ROOT / "node_modules")}
+        options.update(plugin_options or {})
+        self.write(
+            "mkdocs.yml",
+            "site_name: Test site\n"
+            f"theme:\n  name: {theme}\n"
+            "plugins:\n  - tfjs: " + json.dumps(options) + "\n" + extra,
+        )
+
+    def mkdocs(self, *args: str, env: dict | None = None, timeout: float = 300) -> Result:
+        """Run the real mkdocs CLI in this project, in a fresh Python process."""
+        cmd = [sys.executable, str(REPORT_SCRIPT), *args]
+        full_env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", **(env or {})}
+        done = subprocess.run(cmd, cwd=self.root, capture_output=True, text=True, env=full_env,
+                              timeout=timeout)
+        output = done.stdout + done.stderr
+        imported = None
+        for line in done.stdout.splitlines():
+            if line.startswith("MKDOCS_REPORT "):
+                imported = json.loads(line[len("MKDOCS_REPORT "):])["tensorflow"]
+        return Result(done.returncode, output, imported)
+
+    def build(self, *args: str, **kwargs) -> Result:
+        return self.mkdocs("build", *args, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def shared_cache(tmp_path_factory) -> Path:
+    """One conversion cache for tests that are not about caching (saves conversions)."""
+    return tmp_path_factory.mktemp("shared-cache")
+
+
+@pytest.fixture
+def project(tmp_path) -> Project:
+    """An empty project with the palette model at models/palette/generator.keras."""
+    proj = Project(tmp_path / "proj")
+    (proj.root / "models" / "palette").mkdir(parents=True)
+    shutil.copy(PALETTE_MODEL, proj.root / "models" / "palette" / "generator.keras")
+    return proj
+
+
+PALETTE_BLOCK = """
+```tfjs
+model: models/palette/generator.keras
+widget: palette
+title: Palette generator
+```
+"""
+
+
+@pytest.fixture(scope="session")
+def keras_palette():
+    """The palette generator loaded by Keras itself, the reference for parity."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+
+    return keras.models.load_model(PALETTE_MODEL, compile=False)
+
+
+class StaticServer:
+    """A threaded HTTP server for a built site on a free loopback port."""
+
+    def __init__(self, directory: Path) -> None:
+        handler = functools.partial(_QuietHandler, directory=str(directory))
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_port}/"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
+                      ".wasm": "application/wasm", ".js": "text/javascript"}
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def serve():
+    """Serve a folder over HTTP on 127.0.0.1; returns its base URL."""
+    servers = []
+
+    def start(directory: Path) -> str:
+        server = StaticServer(directory)
+        servers.append(server)
+        return server.url
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, headless, driven by Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@dataclass
+class PageLog:
+    """What a page did: console messages, page errors and requested URLs."""
+
+    console_errors: list[str]
+    page_errors: list[str]
+    requests: list[str]
+
+
+@pytest.fixture
+def open_page(browser):
+    """Open a URL in a fresh browser context and record what the page does."""
+    contexts = []
+
+    def open_(url: str, wait_ready: str | None = None):
+        context = browser.new_context()
+        contexts.append(context)
+        page = context.new_page()
+        log = PageLog([], [], [])
+        page.on("console", lambda m: log.console_errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: log.page_errors.append(str(e)))
+        page.on("request", lambda r: log.requests.append(r.url))
+        page.goto(url)
+        if wait_ready:
+            page.evaluate("id => window.tfjsWidgets.ready(id)", wait_ready)
+        return page, log
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture(scope="session")
+def variant_models(tmp_path_factory) -> dict[str, Path]:
+    """Small real models in every input format the plugin accepts, and misfits.
+
+    - ``image``: a tiny CNN, 8x8x1 -> 10 (does not fit the palette widget)
+    - ``palette_h5``: a 5 -> 15 model saved by Keras 3 as .h5
+    - ``legacy_h5``: a 5 -> 15 model saved by Keras 2 (tf-keras) as .h5
+    - ``saved_model``: a 5 -> 15 model exported as a SavedModel folder
+    - ``palette_b``: a 5 -> 15 model as .keras, different weights from the demo's
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+    import tf_keras
+
+    out = tmp_path_factory.mktemp("variants")
+    keras.utils.set_random_seed(1)
+
+    def mlp():
+        return keras.Sequential([keras.Input((5,)), keras.layers.Dense(16, activation="relu"),
+                                 keras.layers.Dense(15, activation="sigmoid")])
+
+    image = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(4, 3, activation="relu"),
+                              keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
+    image.save(out / "image.keras")
+    mlp().save(out / "palette_h5.h5")
+    mlp().save(out / "palette_b.keras")
+    mlp().export(str(out / "saved_model"), format="tf_saved_model", verbose=False)
+    legacy = tf_keras.Sequential([tf_keras.layers.Dense(16, activation="relu", input_shape=(5,)),
+                                  tf_keras.layers.Dense(15, activation="sigmoid")])
+    legacy.save(out / "legacy_h5.h5", save_format="h5")
+    return {
+        "image": out / "image.keras",
+        "palette_h5": out / "palette_h5.h5",
+        "legacy_h5": out / "legacy_h5.h5",
+        "saved_model": out / "saved_model",
+        "palette_b": out / "palette_b.keras",
+    }
+
+
+def place(project: Project, source: Path, rel: str) -> str:
+    """Copy a model (file or folder) into the project; return its relative path."""
+    target = project.root / rel
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if source.is_dir():
+        shutil.copytree(source, target)
+    else:
+        shutil.copy(source, target)
+    return rel

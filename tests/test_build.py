@@ -1,0 +1,298 @@
+"""Build tiny real sites with the mkdocs CLI and check what lands in site/."""
+
+from __future__ import annotations
+
+import hashlib
+import base64
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from .conftest import PALETTE_BLOCK, ROOT, place
+
+
+def widget_config(html: str, widget_id: str) -> dict:
+    match = re.search(
+        rf'<div class="tfjs-widget" id="{widget_id}".*?<script type="application/json" '
+        r'class="tfjs-config">(.*?)</script>', html, re.S)
+    assert match, f"no widget {widget_id} in the page"
+    return json.loads(match.group(1))
+
+
+def test_build_renders_the_widget_and_ships_a_content_hashed_model(project, shared_cache):
+    project.config({"cache_dir": str(shared_cache)})
+    project.page("index.md", "# Home\n\nBefore.\n" + PALETTE_BLOCK + "\nAfter.\n")
+    result = project.build()
+    assert result.returncode == 0, result.output
+
+    html = (project.site / "index.html").read_text()
+    assert '<div class="tfjs-widget" id="tfjs-palette-1" data-widget="palette" data-state="loading"' in html
+    assert "<p>Before.</p>" in html and "<p>After.</p>" in html and "```" not in html
+    config = widget_config(html, "tfjs-palette-1")
+    assert config["noiseSize"] == 5 and config["colours"] == 5
+    model_json = project.site / config["model"]
+    assert re.fullmatch(r"assets/tfjs/models/generator-[0-9a-f]{8}/model.json", config["model"])
+    manifest = json.loads(model_json.read_text())
+    assert manifest["format"] == "graph-model"
+    shards = [p for group in manifest["weightsManifest"] for p in group["paths"]]
+    assert shards and all((model_json.parent / shard).is_file() for shard in shards)
+    # The model card tells the reader what runs: shapes, parameters, bytes.
+    assert "[batch, 5]" in html and "[batch, 15]" in html and "25,015" in html
+
+
+def test_second_build_is_served_from_the_cache_without_importing_tensorflow(project):
+    project.config()
+    project.page("index.md", PALETTE_BLOCK)
+    first = project.build()
+    assert first.returncode == 0, first.output
+    assert first.tensorflow_imported is True
+    assert "converted models/palette/generator.keras (131.7 KB → 57.0 KB, float16)" in first.output
+    assert (project.root / ".cache/plugin/tfjs").is_dir()
+
+    second = project.build()
+    assert second.returncode == 0, second.output
+    assert "converted" not in second.output
+    assert "1 model up to date" in second.output
+    assert second.tensorflow_imported is False
+    assert list((project.site / "assets/tfjs/models").glob("generator-*/model.json"))
+
+
+def test_changed_model_or_options_are_converted_again(project, variant_models):
+    project.config()
+    project.page("index.md", PALETTE_BLOCK)
+    assert project.build().returncode == 0
+    before = {p.name for p in (project.site / "assets/tfjs/models").iterdir()}
+
+    place(project, variant_models["palette_b"], "models/palette/generator.keras")
+    changed = project.build()
+    assert "converted models/palette/generator.keras" in changed.output
+    after = {p.name for p in (project.site / "assets/tfjs/models").iterdir()}
+    assert before.isdisjoint(after), "a new model must get a new content-hashed folder"
+
+    project.page("index.md", PALETTE_BLOCK.replace("widget: palette", "widget: palette\nquantize: none"))
+    requantized = project.build()
+    assert "converted models/palette/generator.keras" in requantized.output
+    assert ", none)" in requantized.output
+
+
+def test_quantization_changes_the_shipped_size(project, shared_cache):
+    project.config({"cache_dir": str(shared_cache)})
+    project.page("index.md", PALETTE_BLOCK + "\n" + PALETTE_BLOCK.replace(
+        "widget: palette", "widget: palette\nquantize: none\nid: full") + "\n" + PALETTE_BLOCK.replace(
+        "widget: palette", "widget: palette\nquantize: uint8\nid: small"))
+    assert project.build().returncode == 0
+    html = (project.site / "index.html").read_text()
+    sizes = {wid: widget_config(html, wid)["shippedBytes"] for wid in ("tfjs-palette-1", "full", "small")}
+    assert sizes["small"] < sizes["tfjs-palette-1"] < sizes["full"]
+    assert sizes["full"] > 95_000 and sizes["tfjs-palette-1"] < 60_000
+
+
+@pytest.mark.parametrize("kind", ["palette_h5", "legacy_h5", "saved_model"])
+def test_h5_legacy_h5_and_saved_model_folders_convert(project, variant_models, shared_cache, kind):
+    suffix = "" if kind == "saved_model" else ".h5"
+    rel = place(project, variant_models[kind], f"models/{kind}{suffix}")
+    project.config({"cache_dir": str(shared_cache)})
+    project.page("index.md", f"```tfjs\nmodel: {rel}\nwidget: palette\n```\n")
+    result = project.build()
+    assert result.returncode == 0, result.output
+    config = widget_config((project.site / "index.html").read_text(), "tfjs-palette-1")
+    assert config["noiseSize"] == 5 and config["colours"] == 5
+    assert (project.site / config["model"]).is_file()
+
+
+def test_conversion_never_writes_next_to_the_authors_model(project):
+    project.config()
+    project.page("index.md", PALETTE_BLOCK)
+    assert project.build().returncode == 0
+    assert sorted(p.name for p in (project.root / "models/palette").iterdir()) == ["generator.keras"]
+
+
+def test_a_page_without_tfjs_blocks_comes_out_byte_for_byte_as_without_the_plugin(project):
+    text = """
+        # Plain page
+
+        Some *text* with `code`, a [link](other.md) and a list:
+
+        - one
+        - two
+
+        ````markdown
+        ```tfjs
+        model: models/palette/generator.keras
+        widget: palette
+        ```
+        ````
+
+        ```python
+        print("tfjs")
+        ```
+        """
+    project.page("plain.md", text)
+    project.page("other.md", "# Other\n")
+    project.config()
+    assert project.build().returncode == 0
+    with_plugin = (project.site / "plain/index.html").read_text()
+    project.write("mkdocs.yml", "site_name: Test site\ntheme:\n  name: mkdocs\nplugins: []\n")
+    assert project.build().returncode == 0
+    assert (project.site / "plain/index.html").read_text() == with_plugin
+    assert "tfjs-widget" not in with_plugin and "```tfjs" in with_plugin.replace("&lt;", "<")
+
+
+def test_the_page_gets_one_runtime_and_one_module_per_widget_type(project, shared_cache):
+    project.config({"cache_dir": str(shared_cache)})
+    project.page("deep/page.md", PALETTE_BLOCK + PALETTE_BLOCK.replace("widget: palette", "widget: palette\nid: two"))
+    project.page("index.md", "# No widgets here\n")
+    assert project.build().returncode == 0
+    html = (project.site / "deep/page/index.html").read_text()
+    assert html.count('id="tfjs-runtime-config"') == 1
+    assert html.count("/runtime.js") == 1 and html.count("/palette.js") == 1
+    assert html.count("tfjs-widgets.css") == 1
+    assert "tfjs" not in (project.site / "index.html").read_text()
+    # URLs are relative to the page, so the site works under any base path.
+    config = widget_config(html, "two")
+    assert config["model"].startswith("../../assets/tfjs/models/")
+    assert (project.site / "deep/page" / config["model"]).resolve().is_file()
+
+
+def sri_of(path: Path) -> str:
+    return "sha384-" + base64.b64encode(hashlib.sha384(path.read_bytes()).digest()).decode()
+
+
+def test_cdn_runtime_is_pinned_with_subresource_integrity(project, shared_cache):
+    project.config({"runtime": "cdn", "cache_dir": str(shared_cache)})
+    project.page("index.md", PALETTE_BLOCK)
+    assert project.build().returncode == 0
+    html = (project.site / "index.html").read_text()
+    tags = re.findall(r"<(?:script|link)[^>]*(?:src|href)=[^>]*>", html)
+    ours = [t for t in tags if "assets/tfjs" in t]
+    assert len(ours) == 3
+    assert all('integrity="sha384-' in t and 'crossorigin="anonymous"' in t for t in ours)
+    runtime = json.loads(re.search(r'id="tfjs-runtime-config">(.*?)</script>', html).group(1))
+    lock = json.loads((ROOT / "package-lock.json").read_text())["packages"]
+    for name, entry in runtime["scripts"].items():
+        match = re.fullmatch(r"https://cdn\.jsdelivr\.net/npm/(.+)@(\d+\.\d+\.\d+)/(.+)", entry["src"])
+        assert match, entry["src"]
+        package, version, file = match.groups()
+        assert lock[f"node_modules/{package}"]["version"] == version, name
+        # jsDelivr serves the npm tarball's bytes: the hash of the file npm installed must match.
+        assert entry["integrity"] == sri_of(ROOT / "node_modules" / package / file), name
+    assert not (project.site / "assets/tfjs/vendor").exists()
+
+
+def test_local_runtime_copies_only_what_graph_models_need(project, shared_cache):
+    project.config({"cache_dir": str(shared_cache)})
+    project.page("index.md", PALETTE_BLOCK)
+    assert project.build().returncode == 0
+    vendor = project.site / "assets/tfjs/vendor"
+    files = sorted(p.relative_to(vendor).as_posix() for p in vendor.rglob("*") if p.is_file())
+    assert "@tensorflow/tfjs-core@4.22.0/dist/tf-core.min.js" in files
+    assert "@tensorflow/tfjs-backend-wasm@4.22.0/dist/tfjs-backend-wasm-simd.wasm" in files
+    assert not any("tfjs-layers" in f or f.endswith("/tf.min.js") for f in files)
+    assert not any(f.startswith("fabric") for f in files), "the palette page needs no fabric.js"
+
+
+def test_local_runtime_with_missing_files_names_the_file_and_the_npm_command(project, tmp_path):
+    (tmp_path / "empty").mkdir()
+    project.config({"runtime_dir": str(tmp_path / "empty")})
+    project.page("index.md", PALETTE_BLOCK)
+    result = project.build()
+    assert result.returncode != 0
+    assert "tf-core.min.js, which is missing" in result.output
+    assert "npm install @tensorflow/tfjs-core@4.22.0" in result.output
+    assert not (project.site / "index.html").exists()
+
+
+def test_size_budget_warns_and_strict_mode_fails(project, shared_cache):
+    project.config({"size_budget": "20 KB", "cache_dir": str(shared_cache)})
+    project.page("index.md", "# Big\n" + PALETTE_BLOCK)
+    relaxed = project.build()
+    assert relaxed.returncode == 0
+    assert re.search(r"WARNING.*docs/index.md:3: models/palette/generator.keras converts to 57.0 KB "
+                     r"\(float16\), over the size_budget of 20.0 KB", relaxed.output)
+    assert "quantize: uint8" in relaxed.output
+    strict = project.build("--strict")
+    assert strict.returncode != 0
+
+
+BAD_BLOCKS = [
+    ("widget: palette", 5, "the tfjs block has no `model` key"),
+    ("model: models/palette/generator.keras\nwidget: palette\ncolours: 5", 8,
+     "unknown key `colours` for the palette widget"),
+    ("model: models/palette/generator.keras\nwidget: pie", 7, "unknown widget 'pie'"),
+    ("model: models/palette/generator.keras\nwidget: palette\nsort: hue", 8,
+     "`sort`: 'hue' is not one of: none, lightness"),
+    ("model: models/palette/generator.keras\nwidget: palette\ntitle: : :", 8, "the tfjs block is not valid YAML"),
+    ("model: models/nope.keras\nwidget: palette", 6, "`model: models/nope.keras` does not exist"),
+]
+
+
+@pytest.mark.parametrize(("body", "line", "message"), BAD_BLOCKS)
+def test_bad_blocks_fail_the_build_naming_page_line_and_fix(project, body, line, message):
+    project.config()
+    # Front matter: MkDocs hides it from plugins, but line numbers must count it.
+    project.page("guide/page.md", f"---\ntitle: T\n---\n\n```tfjs\n{body}\n```\n")
+    result = project.build()
+    assert result.returncode != 0
+    assert f"docs/guide/page.md:{line}: {message}" in result.output, result.output
+    assert not (project.site / "guide/page/index.html").exists()
+
+
+def test_a_model_that_does_not_fit_the_widget_says_what_was_found(project, variant_models, shared_cache):
+    rel = place(project, variant_models["image"], "models/image.keras")
+    project.config({"cache_dir": str(shared_cache)})
+    project.page("index.md", f"Text\n\n```tfjs\nmodel: {rel}\nwidget: palette\n```\n")
+    result = project.build()
+    assert result.returncode != 0
+    assert ("docs/index.md:3: `models/image.keras` does not fit the palette widget: it takes "
+            "[batch, 8, 8, 1] and returns [batch, 10], but the palette widget needs a model that "
+            "takes one noise vector [batch, n] and returns 3·k values [batch, 3·k]") in result.output
+
+
+def test_the_same_id_twice_on_a_page_is_an_error(project):
+    project.config()
+    block = PALETTE_BLOCK.replace("widget: palette", "widget: palette\nid: same")
+    project.page("index.md", block + "\n" + block)
+    result = project.build()
+    assert result.returncode != 0
+    assert "the id `same` is already used by the tfjs block on line 1" in result.output
+
+
+def test_cache_false_converts_without_leaving_a_cache(project):
+    project.config({"cache": False})
+    project.page("index.md", PALETTE_BLOCK)
+    result = project.build()
+    assert result.returncode == 0, result.output
+    assert "converted models/palette/generator.keras" in result.output
+    assert not (project.root / ".cache").exists()
+    assert list((project.site / "assets/tfjs/models").glob("generator-*/model.json"))
+
+
+def test_disabled_plugin_leaves_blocks_as_code(project):
+    project.config({"enabled": False})
+    project.page("index.md", PALETTE_BLOCK)
+    result = project.build()
+    assert result.returncode == 0
+    assert "tfjs-widget" not in (project.site / "index.html").read_text()
+
+
+def test_gh_deploy_puts_the_widget_page_and_model_on_gh_pages(project, shared_cache, tmp_path):
+    remote = tmp_path / "remote.git"
+    git_env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
+               "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org"}
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    project.config({"cache_dir": str(shared_cache)})
+    project.page("demo.md", PALETTE_BLOCK)
+    project.page("index.md", "# Home\n")
+    for cmd in (["init", "-q", "-b", "main"], ["remote", "add", "origin", str(remote)],
+                ["add", "-A"], ["commit", "-qm", "docs"]):
+        subprocess.run(["git", *cmd], cwd=project.root, check=True, env={**git_env, "PATH": "/usr/bin:/bin"})
+    result = project.mkdocs("gh-deploy", "--force", env=git_env)
+    assert result.returncode == 0, result.output
+    tree = subprocess.run(["git", "--git-dir", str(remote), "ls-tree", "-r", "--name-only", "gh-pages"],
+                          capture_output=True, text=True, check=True).stdout.split()
+    assert "demo/index.html" in tree
+    assert any(re.fullmatch(r"assets/tfjs/models/generator-[0-9a-f]{8}/model.json", f) for f in tree)
+    assert any(f.endswith("group1-shard1of1.bin") for f in tree)

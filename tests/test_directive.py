@@ -1,0 +1,73 @@
+"""The directive parser: which fences are widgets, their YAML, and line numbers."""
+
+import pytest
+
+from mkdocs_tfjs.directive import find_blocks, read_block, replace_blocks
+from mkdocs_tfjs.errors import DirectiveError
+
+
+def test_finds_backtick_and_tilde_fences_with_their_page_lines():
+    md = "# Title\n\n```tfjs\nmodel: a.keras\nwidget: palette\n```\n\ntext\n\n~~~~ tfjs\nmodel: b.keras\n~~~~\n"
+    blocks = find_blocks(md)
+    assert [b.line for b in blocks] == [3, 10]
+    assert [read_block(b, "p.md").values["model"] for b in blocks] == ["a.keras", "b.keras"]
+
+
+def test_line_numbers_count_from_first_line_after_front_matter():
+    blocks = find_blocks("intro\n```tfjs\nmodel: m.keras\n```", first_line=5)
+    assert blocks[0].line == 6
+    assert read_block(blocks[0], "p.md").key_lines == {"model": 7}
+
+
+def test_tfjs_fence_inside_a_longer_fence_is_an_example_not_a_widget():
+    md = "````markdown\n```tfjs\nmodel: x.keras\nwidget: palette\n```\n````\n"
+    assert find_blocks(md) == []
+
+
+def test_tfjs_fence_inside_a_tilde_fence_is_left_alone():
+    md = "~~~\n```tfjs\nmodel: x\n```\n~~~\n```tfjs\nmodel: y.keras\n```\n"
+    blocks = find_blocks(md)
+    assert len(blocks) == 1 and blocks[0].line == 6
+
+
+def test_other_languages_are_not_widgets():
+    assert find_blocks("```python\nprint(1)\n```\n```tfjsx\nx\n```\n") == []
+
+
+def test_indented_block_in_an_admonition_is_found_and_dedented():
+    md = '!!! note\n\n    ```tfjs\n    model: m.keras\n    widget: palette\n    ```\n'
+    block = read_block(find_blocks(md)[0], "p.md")
+    assert block.indent == "    " and block.values == {"model": "m.keras", "widget": "palette"}
+
+
+def test_replacement_keeps_every_other_byte():
+    md = "a  \n\n```tfjs\nmodel: m\n```\n\n  b\t\n```py\nx\n```\n"
+    blocks = find_blocks(md)
+    out = replace_blocks(md, blocks, ["TOKEN"])
+    assert out == "a  \n\nTOKEN\n\n  b\t\n```py\nx\n```\n"
+
+
+def test_yaml_error_names_the_page_and_the_line_of_the_problem():
+    md = "text\n```tfjs\nmodel: m.keras\nwidget: [palette\n```\n"
+    with pytest.raises(DirectiveError) as err:
+        read_block(find_blocks(md)[0], "docs/p.md")
+    assert err.value.page == "docs/p.md"
+    assert err.value.line in (4, 5)
+    assert "not valid YAML" in str(err.value)
+
+
+def test_a_body_that_is_not_a_mapping_is_refused():
+    with pytest.raises(DirectiveError, match="must be a YAML mapping.*found list"):
+        read_block(find_blocks("```tfjs\n- a\n- b\n```")[0], "p.md")
+
+
+def test_an_empty_block_says_what_it_needs():
+    with pytest.raises(DirectiveError, match="empty.*model.*widget"):
+        read_block(find_blocks("```tfjs\n```")[0], "p.md")
+
+
+def test_an_unclosed_block_is_an_error_at_its_opening_line():
+    blocks = find_blocks("x\n\n```tfjs\nmodel: m.keras\n")
+    with pytest.raises(DirectiveError) as err:
+        read_block(blocks[0], "p.md")
+    assert err.value.line == 3 and "never closed" in err.value.message
