@@ -64,8 +64,9 @@ class Project:
         self.write(
             "mkdocs.yml",
             "site_name: Test site\n"
-            f"theme:\n  name: {theme}\n"
-            "plugins:\n  - tfjs: " + json.dumps(options) + "\n" + extra,
+            # highlight.js comes from a CDN in the built-in themes; tests stay offline.
+            f"theme:\n  name: {theme}\n  highlightjs: false\n"
+            "plugins:\n  - search\n  - tfjs: " + json.dumps(options) + "\n" + extra,
         )
 
     def mkdocs(self, *args: str, env: dict | None = None, timeout: float = 300) -> Result:

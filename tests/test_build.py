@@ -135,7 +135,7 @@ def test_a_page_without_tfjs_blocks_comes_out_byte_for_byte_as_without_the_plugi
     project.config()
     assert project.build().returncode == 0
     with_plugin = (project.site / "plain/index.html").read_text()
-    project.write("mkdocs.yml", "site_name: Test site\ntheme:\n  name: mkdocs\nplugins: []\n")
+    project.write("mkdocs.yml", "site_name: Test site\ntheme:\n  name: mkdocs\n  highlightjs: false\nplugins: [search]\n")
     assert project.build().returncode == 0
     assert (project.site / "plain/index.html").read_text() == with_plugin
     assert "tfjs-widget" not in with_plugin and "```tfjs" in with_plugin.replace("&lt;", "<")

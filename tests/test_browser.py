@@ -1,0 +1,173 @@
+"""What a reader sees: real TF.js in Debian's headless Chromium, driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import numpy as np
+import pytest
+
+from .conftest import PALETTE_BLOCK, ROOT, Project
+
+pytestmark = pytest.mark.browser
+
+HEX = r"^#[0-9a-f]{6}$"
+
+
+def swatch_hexes(page, widget_id: str) -> list[str]:
+    return page.eval_on_selector_all(f"#{widget_id} .tfjs-swatch-hex", "els => els.map(e => e.textContent)")
+
+
+@pytest.fixture(scope="module")
+def parity_site(tmp_path_factory):
+    project = Project(tmp_path_factory.mktemp("parity") / "proj")
+    shutil.copytree(ROOT / "models" / "palette", project.root / "models" / "palette",
+                    ignore=shutil.ignore_patterns("*.py"))
+    project.config()
+    project.page("index.md", PALETTE_BLOCK.replace("widget: palette", "widget: palette\nid: half")
+                 + "\n" + PALETTE_BLOCK.replace("widget: palette", "widget: palette\nid: full\nquantize: none"))
+    result = project.build()
+    assert result.returncode == 0, result.output
+    return project.site
+
+
+# float16 weights carry 11 bits of mantissa: on the palette generator that costs
+# a median 1e-4 and a worst case of about 1.2e-3 over 7,680 outputs (half of one
+# 8-bit colour level). The 99th percentile stays under 1e-3; float32 ("none")
+# matches Keras to 1e-5 everywhere.
+@pytest.mark.parametrize(("widget_id", "p99", "worst"), [("half", 1e-3, 2e-3), ("full", 1e-5, 1e-5)])
+def test_browser_predictions_match_keras(parity_site, serve, open_page, keras_palette, widget_id, p99, worst):
+    url = serve(parity_site)
+    page, log = open_page(url, wait_ready=widget_id)
+    noise = np.random.default_rng(3).uniform(size=(256, 5)).astype("float32")
+    expected = keras_palette.predict(noise, verbose=0)
+    got = np.asarray(page.evaluate("([id, x]) => window.tfjsWidgets.predict(id, x)", [widget_id, noise.tolist()]))
+    assert got.shape == (256, 15)
+    error = np.abs(got - expected)
+    assert np.quantile(error, 0.99) <= p99
+    assert error.max() <= worst
+    assert not log.page_errors
+
+
+@pytest.fixture(scope="module")
+def demo_site(tmp_path_factory):
+    """The project's own documentation site, built as a user would build it."""
+    root = tmp_path_factory.mktemp("demo") / "proj"
+    shutil.copytree(ROOT / "docs", root / "docs")
+    shutil.copytree(ROOT / "models", root / "models", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "mkdocs.yml", root / "mkdocs.yml")
+    os.symlink(ROOT / "node_modules", root / "node_modules")
+    project = Project(root)
+    result = project.build("--strict")
+    assert result.returncode == 0, result.output
+    return project.site
+
+
+def test_demo_page_generates_new_palettes_offline(demo_site, serve, open_page):
+    url = serve(demo_site)
+    page, log = open_page(url + "demos/palette/", wait_ready="tfjs-palette-1")
+    widget = page.locator("#tfjs-palette-1")
+    assert widget.get_attribute("data-state") == "ready"
+    seen = []
+    for _ in range(3):
+        before = swatch_hexes(page, "tfjs-palette-1")
+        widget.get_by_role("button", name="Generate").click()
+        page.wait_for_function("([id, old]) => { const now = [...document.querySelectorAll('#' + id + "
+                               "' .tfjs-swatch-hex')].map(e => e.textContent).join(); return now && now !== old; }",
+                               arg=["tfjs-palette-1", ",".join(before)])
+        hexes = swatch_hexes(page, "tfjs-palette-1")
+        assert len(hexes) == 5 and all(__import__("re").match(HEX, h) for h in hexes)
+        seen.append(tuple(hexes))
+    assert len(set(seen)) == 3, "each Generate must give a new palette"
+    # The model card says what ran.
+    assert page.locator("#tfjs-palette-1 .tfjs-card-backend").text_content() in (
+        "webgl", "wasm (WebGL is software-rendered (SwiftShader))", "wasm (WebGL is not available)", "cpu")
+    assert "ms" in page.locator("#tfjs-palette-1 .tfjs-card-time").text_content()
+    assert not log.console_errors and not log.page_errors
+    outside = [r for r in log.requests if not r.startswith(url) and not r.startswith("data:")]
+    assert outside == [], "the demo site must make no request outside itself"
+
+
+def test_palette_is_keyboard_operable_and_swatches_copy_their_hex(demo_site, serve, browser):
+    url = serve(demo_site)
+    context = browser.new_context()
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=url.rstrip("/"))
+    page = context.new_page()
+    page.goto(url + "demos/palette/")
+    page.evaluate("window.tfjsWidgets.ready('tfjs-palette-1')")
+    before = swatch_hexes(page, "tfjs-palette-1")
+    page.locator("#tfjs-palette-1 .tfjs-generate").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function("old => [...document.querySelectorAll('#tfjs-palette-1 .tfjs-swatch-hex')]"
+                           ".map(e => e.textContent).join() !== old", arg=",".join(before))
+    first = page.locator("#tfjs-palette-1 .tfjs-swatch").first
+    hex_code = first.get_attribute("data-hex")
+    first.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.querySelector('#tfjs-palette-1 .tfjs-status').textContent.startsWith('Copied')")
+    assert page.evaluate("navigator.clipboard.readText()") == hex_code
+    assert hex_code in page.locator("#tfjs-palette-1 .tfjs-status").text_content()
+    context.close()
+
+
+def test_sort_lightness_orders_swatches_dark_to_light(demo_site, serve, open_page):
+    page, _ = open_page(serve(demo_site) + "demos/palette/", wait_ready="tfjs-palette-2")
+    page.locator("#tfjs-palette-2").get_by_role("button", name="Generate").click()
+    page.wait_for_timeout(200)
+
+    def luminance(hex_code: str) -> float:
+        lin = [(c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4)
+               for c in (int(hex_code[i:i + 2], 16) / 255 for i in (1, 3, 5))]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    values = [luminance(h) for h in swatch_hexes(page, "tfjs-palette-2")]
+    assert values == sorted(values)
+
+
+@pytest.fixture(scope="module")
+def two_widget_site(tmp_path_factory):
+    project = Project(tmp_path_factory.mktemp("lazy") / "proj")
+    shutil.copytree(ROOT / "models" / "palette", project.root / "models" / "palette",
+                    ignore=shutil.ignore_patterns("*.py"))
+    project.config()
+    spacer = "\n".join(f"Paragraph {i} of filler text." + "\n" for i in range(120))
+    project.page("index.md", PALETTE_BLOCK.replace("widget: palette", "widget: palette\nid: top")
+                 + "\n" + spacer + "\n" + PALETTE_BLOCK.replace("widget: palette", "widget: palette\nid: bottom\nquantize: none"))
+    assert project.build().returncode == 0
+    return project.site
+
+
+def test_models_load_when_their_widget_nears_the_viewport_and_tfjs_loads_once(two_widget_site, serve, open_page):
+    url = serve(two_widget_site)
+    page, log = open_page(url, wait_ready="top")
+    page.wait_for_timeout(300)
+    model_requests = [r for r in log.requests if r.endswith("model.json")]
+    assert len(model_requests) == 1, "only the visible widget's model loads at first"
+    assert page.locator("#bottom").get_attribute("data-state") == "loading"
+    page.locator("#bottom").scroll_into_view_if_needed()
+    page.wait_for_function("document.getElementById('bottom').dataset.state === 'ready'")
+    assert len([r for r in log.requests if r.endswith("model.json")]) == 2
+    assert len([r for r in log.requests if r.endswith("tf-core.min.js")]) == 1
+
+
+def test_a_missing_model_shows_an_error_in_place_and_other_widgets_keep_working(
+        two_widget_site, serve, open_page, tmp_path):
+    site = tmp_path / "site"
+    shutil.copytree(two_widget_site, site)
+    # Break only the float32 model (the "bottom" widget); the float16 one stays.
+    html = (site / "index.html").read_text()
+    import re
+
+    broken = re.search(r'id="bottom".*?"model":"([^"]+)"', html, re.S).group(1)
+    (site / broken).unlink()
+    url = serve(site)
+    page, _ = open_page(url)
+    page.locator("#bottom").scroll_into_view_if_needed()
+    page.wait_for_function("document.getElementById('bottom').dataset.state === 'error'")
+    status = page.locator("#bottom .tfjs-status").text_content()
+    assert "could not start" in status and "not found" in status
+    assert page.locator("#bottom .tfjs-generate").is_disabled()
+    page.evaluate("window.tfjsWidgets.ready('top')")
+    assert page.locator("#top").get_attribute("data-state") == "ready"
+    assert len(swatch_hexes(page, "top")) == 5
