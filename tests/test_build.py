@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import PALETTE_BLOCK, ROOT, place
+from mkdocs_tfjs.render import human_bytes
+
+from .conftest import PALETTE_BLOCK, PALETTE_MODEL, ROOT, place
 
 
 def widget_config(html: str, widget_id: str) -> dict:
@@ -22,7 +24,7 @@ def widget_config(html: str, widget_id: str) -> dict:
     return json.loads(match.group(1))
 
 
-def test_build_renders_the_widget_and_ships_a_content_hashed_model(project, shared_cache):
+def test_build_renders_the_widget_and_ships_a_content_hashed_model(project, shared_cache, keras_palette):
     project.config({"cache_dir": str(shared_cache)})
     project.page("index.md", "# Home\n\nBefore.\n" + PALETTE_BLOCK + "\nAfter.\n")
     result = project.build()
@@ -40,7 +42,8 @@ def test_build_renders_the_widget_and_ships_a_content_hashed_model(project, shar
     shards = [p for group in manifest["weightsManifest"] for p in group["paths"]]
     assert shards and all((model_json.parent / shard).is_file() for shard in shards)
     # The model card tells the reader what runs: shapes, parameters, bytes.
-    assert "[batch, 5]" in html and "[batch, 15]" in html and "25,015" in html
+    assert "[batch, 5]" in html and "[batch, 15]" in html
+    assert f"<dd>{keras_palette.count_params():,}</dd>" in html
 
 
 def test_second_build_is_served_from_the_cache_without_importing_tensorflow(project):
@@ -49,7 +52,9 @@ def test_second_build_is_served_from_the_cache_without_importing_tensorflow(proj
     first = project.build()
     assert first.returncode == 0, first.output
     assert first.tensorflow_imported is True
-    assert "converted models/palette/generator.keras (131.7 KB → 57.0 KB, float16)" in first.output
+    size = human_bytes(PALETTE_MODEL.stat().st_size)
+    assert re.search(rf"INFO +- +mkdocs_tfjs: converted models/palette/generator.keras \({size} → "
+                     r"\d+\.\d KB, float16\) in \d+\.\d\d s", first.output), first.output
     assert (project.root / ".cache/plugin/tfjs").is_dir()
 
     second = project.build()
