@@ -31,8 +31,15 @@ from .spec import WidgetSpec, make_spec
 ASSETS = Path(__file__).with_name("assets")
 MODELS_DIR = "assets/tfjs/models"
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|KiB|MiB|GiB)?\s*$", re.IGNORECASE)
-_UNITS = {"b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3, "kib": 1024, "mib": 1024**2,
-          "gib": 1024**3}
+_UNITS = {
+    "b": 1,
+    "kb": 1000,
+    "mb": 1000**2,
+    "gb": 1000**3,
+    "kib": 1024,
+    "mib": 1024**2,
+    "gib": 1024**3,
+}
 
 
 def parse_size(value: str | int) -> int:
@@ -116,19 +123,27 @@ class SiteBuild:
 
     # -- pages ----------------------------------------------------------
 
-    def process_markdown(self, markdown: str, page: str, page_url: str, first_line: int = 1
-                         ) -> tuple[str, PageWidgets]:
+    def process_markdown(
+        self, markdown: str, page: str, page_url: str, first_line: int = 1
+    ) -> tuple[str, PageWidgets]:
         """Replace each ``tfjs`` block of a page by a placeholder paragraph."""
         placed = PageWidgets(page=page, root=relative_root(page_url))
         blocks = find_blocks(markdown, first_line)
         seen_ids: dict[str, int] = {}
         for index, block in enumerate(blocks, start=1):
             read_block(block, page)
-            spec = make_spec(block, page, self.settings.project_dir, self.settings.quantize,
-                             self.settings.format, index)
+            spec = make_spec(
+                block,
+                page,
+                self.settings.project_dir,
+                self.settings.quantize,
+                self.settings.format,
+                index,
+            )
             if spec.id in seen_ids:
                 raise DirectiveError(
-                    page, block.line,
+                    page,
+                    block.line,
                     f"the id `{spec.id}` is already used by the tfjs block on line "
                     f"{seen_ids[spec.id]}; give each widget on a page its own `id`",
                 )
@@ -149,7 +164,8 @@ class SiteBuild:
             html, count = pattern.subn(lambda _m, w=widget: w.html, html, count=1)
             if count == 0:
                 raise DirectiveError(
-                    placed.page, widget.spec.line,
+                    placed.page,
+                    widget.spec.line,
                     "the tfjs block vanished while Markdown was rendered (another extension "
                     "consumed it); put the block at the top level of the page or in an "
                     "admonition",
@@ -164,7 +180,9 @@ class SiteBuild:
         sheets = [self._asset_tag(root, "tfjs-widgets.css", "href")]
         scripts = [self._asset_tag(root, "runtime.js", "src")]
         scripts += [self._asset_tag(root, f"{name}.js", "src") for name in sorted(names)]
-        return render_page_tags(sheets, scripts, self._runtime_config(root, runtime.TFJS_PIECES + tuple(extra)))
+        return render_page_tags(
+            sheets, scripts, self._runtime_config(root, runtime.TFJS_PIECES + tuple(extra))
+        )
 
     # -- models ---------------------------------------------------------
 
@@ -179,7 +197,9 @@ class SiteBuild:
                 seconds = load_converter()
                 if seconds:
                     self.info(f"loaded TensorFlow and the converter in {seconds:.1f} s")
-                found = self.cache.convert(key, spec.model_path, spec.model, spec.quantize, spec.format)
+                found = self.cache.convert(
+                    key, spec.model_path, spec.model, spec.quantize, spec.format
+                )
             except TfjsError as exc:
                 raise DirectiveError(spec.page, spec.line, str(exc)) from exc
             self.converted += 1
@@ -223,7 +243,9 @@ class SiteBuild:
                 runtime.copy_local(self._runtime_dir(), site_dir, self._runtime_names())
         if self.models and not self.converted:
             count = len(self.models)
-            self.info(f"{count} model{'s' if count != 1 else ''} up to date (cache: {self.cache.root})")
+            self.info(
+                f"{count} model{'s' if count != 1 else ''} up to date (cache: {self.cache.root})"
+            )
 
     def check_runtime(self) -> None:
         """Fail early when ``runtime: local`` lacks a file."""
@@ -247,10 +269,15 @@ class SiteBuild:
         for name in names:
             piece = pieces[name]
             path = self._runtime_dir() / piece.package / piece.file
-            scripts[name] = {"src": root + piece.vendor_path, "integrity": runtime.sri(path.read_bytes())}
+            scripts[name] = {
+                "src": root + piece.vendor_path,
+                "integrity": runtime.sri(path.read_bytes()),
+            }
         wasm = pieces["wasm"]
-        return {"scripts": scripts,
-                "wasmPaths": f"{root}{runtime.VENDOR_DIR}/{wasm.npm_spec}/dist/"}
+        return {
+            "scripts": scripts,
+            "wasmPaths": f"{root}{runtime.VENDOR_DIR}/{wasm.npm_spec}/dist/",
+        }
 
     def _asset_tag(self, root: str, name: str, attr: str) -> dict[str, str]:
         folder, hashes = self._assets

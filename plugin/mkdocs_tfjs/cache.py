@@ -113,7 +113,9 @@ class ModelCache:
                 source=label,
                 inputs=inputs,
                 outputs=outputs,
-                params=result["params"] if result["params"] is not None else count_weights(model_json),
+                params=result["params"]
+                if result["params"] is not None
+                else count_weights(model_json),
                 source_bytes=source_size(source),
                 shipped_bytes=sum((out / name).stat().st_size for name in files),
                 quantize=quantize,

@@ -51,10 +51,7 @@ def _info_word(info: str) -> str:
 
 def _closes(line: str, fence: str) -> bool:
     stripped = line.strip()
-    return (
-        len(stripped) >= len(fence)
-        and set(stripped) == {fence[0]}
-    )
+    return len(stripped) >= len(fence) and set(stripped) == {fence[0]}
 
 
 def find_blocks(markdown: str, first_line: int = 1) -> list[Block]:

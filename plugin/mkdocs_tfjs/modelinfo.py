@@ -23,8 +23,10 @@ class TensorInfo:
 
     def describe(self) -> str:
         """Return the shape as authors read it, e.g. ``[batch, 28, 28, 1]``."""
-        dims = ["batch" if i == 0 and d is None else ("?" if d is None else str(d))
-                for i, d in enumerate(self.shape)]
+        dims = [
+            "batch" if i == 0 and d is None else ("?" if d is None else str(d))
+            for i, d in enumerate(self.shape)
+        ]
         return "[" + ", ".join(dims) + "]"
 
 
@@ -53,8 +55,12 @@ class ModelInfo:
     def from_json(cls, data: dict[str, Any]) -> ModelInfo:
         """Rebuild from :meth:`to_json`'s output."""
         data = dict(data)
-        data["inputs"] = [TensorInfo(t["name"], t["dtype"], tuple(t["shape"])) for t in data["inputs"]]
-        data["outputs"] = [TensorInfo(t["name"], t["dtype"], tuple(t["shape"])) for t in data["outputs"]]
+        data["inputs"] = [
+            TensorInfo(t["name"], t["dtype"], tuple(t["shape"])) for t in data["inputs"]
+        ]
+        data["outputs"] = [
+            TensorInfo(t["name"], t["dtype"], tuple(t["shape"])) for t in data["outputs"]
+        ]
         return cls(**data)
 
     def describe_io(self) -> str:

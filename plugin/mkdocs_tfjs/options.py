@@ -10,8 +10,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-_TYPE_NAMES = {str: "text", int: "a whole number", float: "a number", bool: "true or false",
-               list: "a list"}
+_TYPE_NAMES = {
+    str: "text",
+    int: "a whole number",
+    float: "a number",
+    bool: "true or false",
+    list: "a list",
+}
 
 
 @dataclass(frozen=True)

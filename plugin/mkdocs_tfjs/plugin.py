@@ -72,7 +72,11 @@ class TfjsPlugin(BasePlugin[TfjsConfig]):
         if self.build is None:
             return markdown
         project_dir = self.build.settings.project_dir
-        label = os.path.relpath(page.file.abs_src_path, project_dir) if page.file.abs_src_path else page.file.src_uri
+        label = (
+            os.path.relpath(page.file.abs_src_path, project_dir)
+            if page.file.abs_src_path
+            else page.file.src_uri
+        )
         try:
             new, placed = self.build.process_markdown(
                 markdown, label, page.url, first_line=_first_line(page, markdown)

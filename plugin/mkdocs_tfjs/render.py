@@ -56,7 +56,9 @@ def render_widget(context: dict[str, Any]) -> str:
     """Render one widget from its context (see ``build.py``)."""
     template = environment().get_template(f"{context['widget']}.html")
     # One line: Markdown must not see blank lines or indentation inside it.
-    return " ".join(line.strip() for line in template.render(**context).splitlines() if line.strip())
+    return " ".join(
+        line.strip() for line in template.render(**context).splitlines() if line.strip()
+    )
 
 
 def render_page_tags(

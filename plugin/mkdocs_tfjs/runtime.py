@@ -59,7 +59,9 @@ def pieces() -> dict[str, Piece]:
     """Return the runtime pieces of ``runtime.json`` by name."""
     data = json.loads(MANIFEST.read_text())
     return {
-        name: Piece(name, p["package"], p["version"], p["file"], p["integrity"], tuple(p.get("assets", ())))
+        name: Piece(
+            name, p["package"], p["version"], p["file"], p["integrity"], tuple(p.get("assets", ()))
+        )
         for name, p in data["pieces"].items()
     }
 

@@ -24,18 +24,37 @@ FORMAT_CHOICES = ("graph",)
 _HTML_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
 
 COMMON_OPTIONS: tuple[Option, ...] = (
-    Option("model", (str,), "Path of the Keras model (.keras, .h5) or SavedModel folder, "
-           "relative to the folder of mkdocs.yml.", required=True),
-    Option("widget", (str,), "Which widget shows the model.", required=True,
-           choices=tuple(WIDGETS)),
+    Option(
+        "model",
+        (str,),
+        "Path of the Keras model (.keras, .h5) or SavedModel folder, "
+        "relative to the folder of mkdocs.yml.",
+        required=True,
+    ),
+    Option(
+        "widget", (str,), "Which widget shows the model.", required=True, choices=tuple(WIDGETS)
+    ),
     Option("title", (str,), "Heading shown above the widget."),
     Option("caption", (str,), "Text shown under the widget."),
-    Option("quantize", (str,), "Weight quantization; defaults to the plugin's `quantize`.",
-           choices=QUANTIZE_CHOICES),
-    Option("format", (str,), "TF.js model format; defaults to the plugin's `format`.",
-           choices=FORMAT_CHOICES),
-    Option("id", (str,), "HTML id of the widget; generated when absent.",
-           pattern=_HTML_ID, pattern_hint="a letter, then letters, digits, '-' or '_'"),
+    Option(
+        "quantize",
+        (str,),
+        "Weight quantization; defaults to the plugin's `quantize`.",
+        choices=QUANTIZE_CHOICES,
+    ),
+    Option(
+        "format",
+        (str,),
+        "TF.js model format; defaults to the plugin's `format`.",
+        choices=FORMAT_CHOICES,
+    ),
+    Option(
+        "id",
+        (str,),
+        "HTML id of the widget; generated when absent.",
+        pattern=_HTML_ID,
+        pattern_hint="a letter, then letters, digits, '-' or '_'",
+    ),
 )
 
 # Folders never searched when suggesting a model path for a misspelt one.
@@ -179,6 +198,8 @@ def _suggest_model(value: str, root: Path) -> str:
         if len(candidates) > 5000:
             break
     close = difflib.get_close_matches(value, candidates, n=1, cutoff=0.5)
-    return f"; did you mean `{close[0]}`?" if close else (
-        "; check the path, relative to the folder that holds mkdocs.yml"
+    return (
+        f"; did you mean `{close[0]}`?"
+        if close
+        else ("; check the path, relative to the folder that holds mkdocs.yml")
     )

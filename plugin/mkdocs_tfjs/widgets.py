@@ -55,11 +55,21 @@ class PaletteWidget(Widget):
 
     name = "palette"
     options = (
-        Option("noise", (str,), "Distribution of the generator's input: `uniform` in [0, 1) "
-               "or standard `normal`.", choices=("uniform", "normal"), default="uniform"),
-        Option("sort", (str,), "Order of the swatches: as the model returns them (`none`) "
-               "or from dark to light (`lightness`).", choices=("none", "lightness"),
-               default="none"),
+        Option(
+            "noise",
+            (str,),
+            "Distribution of the generator's input: `uniform` in [0, 1) or standard `normal`.",
+            choices=("uniform", "normal"),
+            default="uniform",
+        ),
+        Option(
+            "sort",
+            (str,),
+            "Order of the swatches: as the model returns them (`none`) "
+            "or from dark to light (`lightness`).",
+            choices=("none", "lightness"),
+            default="none",
+        ),
     )
     needs = "a model that takes one noise vector [batch, n] and returns 3·k values [batch, 3·k]"
 
