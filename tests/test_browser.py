@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 
 import numpy as np
@@ -19,17 +20,26 @@ def swatch_hexes(page, widget_id: str) -> list[str]:
     return page.eval_on_selector_all(f"#{widget_id} .tfjs-swatch-hex", "els => els.map(e => e.textContent)")
 
 
-@pytest.fixture(scope="module")
-def parity_site(tmp_path_factory):
-    project = Project(tmp_path_factory.mktemp("parity") / "proj")
+def build_palette_site(tmp_path_factory, name: str, index_md: str):
+    """Build a one-page site using the demo palette model; return its site folder."""
+    project = Project(tmp_path_factory.mktemp(name) / "proj")
     shutil.copytree(ROOT / "models" / "palette", project.root / "models" / "palette",
-                    ignore=shutil.ignore_patterns("*.py"))
+                    ignore=shutil.ignore_patterns("*.py", "*.md"))
     project.config()
-    project.page("index.md", PALETTE_BLOCK.replace("widget: palette", "widget: palette\nid: half")
-                 + "\n" + PALETTE_BLOCK.replace("widget: palette", "widget: palette\nid: full\nquantize: none"))
+    project.page("index.md", index_md)
     result = project.build()
     assert result.returncode == 0, result.output
     return project.site
+
+
+def palette_block(extra: str) -> str:
+    return PALETTE_BLOCK.replace("widget: palette", "widget: palette\n" + extra)
+
+
+@pytest.fixture(scope="module")
+def parity_site(tmp_path_factory):
+    return build_palette_site(tmp_path_factory, "parity",
+                              palette_block("id: half") + "\n" + palette_block("id: full\nquantize: none"))
 
 
 # float16 weights carry 11 bits of mantissa: on the palette generator that costs
@@ -77,7 +87,7 @@ def test_demo_page_generates_new_palettes_offline(demo_site, serve, open_page):
                                "' .tfjs-swatch-hex')].map(e => e.textContent).join(); return now && now !== old; }",
                                arg=["tfjs-palette-1", ",".join(before)])
         hexes = swatch_hexes(page, "tfjs-palette-1")
-        assert len(hexes) == 5 and all(__import__("re").match(HEX, h) for h in hexes)
+        assert len(hexes) == 5 and all(re.match(HEX, h) for h in hexes)
         seen.append(tuple(hexes))
     assert len(set(seen)) == 3, "each Generate must give a new palette"
     # The model card says what ran.
@@ -127,15 +137,9 @@ def test_sort_lightness_orders_swatches_dark_to_light(demo_site, serve, open_pag
 
 @pytest.fixture(scope="module")
 def two_widget_site(tmp_path_factory):
-    project = Project(tmp_path_factory.mktemp("lazy") / "proj")
-    shutil.copytree(ROOT / "models" / "palette", project.root / "models" / "palette",
-                    ignore=shutil.ignore_patterns("*.py"))
-    project.config()
-    spacer = "\n".join(f"Paragraph {i} of filler text." + "\n" for i in range(120))
-    project.page("index.md", PALETTE_BLOCK.replace("widget: palette", "widget: palette\nid: top")
-                 + "\n" + spacer + "\n" + PALETTE_BLOCK.replace("widget: palette", "widget: palette\nid: bottom\nquantize: none"))
-    assert project.build().returncode == 0
-    return project.site
+    spacer = "\n".join(f"Paragraph {i} of filler text.\n" for i in range(120))
+    return build_palette_site(tmp_path_factory, "lazy", palette_block("id: top") + "\n" + spacer
+                              + "\n" + palette_block("id: bottom\nquantize: none"))
 
 
 def test_models_load_when_their_widget_nears_the_viewport_and_tfjs_loads_once(two_widget_site, serve, open_page):
@@ -157,8 +161,6 @@ def test_a_missing_model_shows_an_error_in_place_and_other_widgets_keep_working(
     shutil.copytree(two_widget_site, site)
     # Break only the float32 model (the "bottom" widget); the float16 one stays.
     html = (site / "index.html").read_text()
-    import re
-
     broken = re.search(r'id="bottom".*?"model":"([^"]+)"', html, re.S).group(1)
     (site / broken).unlink()
     url = serve(site)

@@ -229,7 +229,9 @@ BAD_BLOCKS = [
     ("model: models/palette/generator.keras\nwidget: pie", 7, "unknown widget 'pie'"),
     ("model: models/palette/generator.keras\nwidget: palette\nsort: hue", 8,
      "`sort`: 'hue' is not one of: none, lightness"),
-    ("model: models/palette/generator.keras\nwidget: palette\ntitle: : :", 8, "the tfjs block is not valid YAML"),
+    ("model: models/palette/generator.keras\nwidget: palette\ntitle: : :", 8,
+     'the tfjs block is not valid YAML (mapping values are not allowed here); write one `key: value` '
+     'per line, and put text that contains ": " in quotes'),
     ("model: models/nope.keras\nwidget: palette", 6, "`model: models/nope.keras` does not exist"),
 ]
 

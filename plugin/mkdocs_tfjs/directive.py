@@ -124,7 +124,12 @@ def read_block(block: Block, page: str) -> Block:
         raise DirectiveError(
             page,
             line,
-            f"the tfjs block is not valid YAML ({problem}); write one `key: value` per line",
+            f"the tfjs block is not valid YAML ({problem}); write one `key: value` per line"
+            + (
+                ', and put text that contains ": " in quotes'
+                if "mapping values are not allowed" in problem
+                else ""
+            ),
         ) from exc
     if not isinstance(values, dict) or not isinstance(node, yaml.MappingNode):
         found = type(values).__name__ if values is not None else "nothing"
