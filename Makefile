@@ -12,6 +12,7 @@ test: setup
 
 models: setup
 	.venv/bin/python models/palette/train.py
+	.venv/bin/python models/digits/train.py
 
 benchmark: setup
 	.venv/bin/python benchmarks/run.py

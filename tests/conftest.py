@@ -248,3 +248,17 @@ def place(project: Project, source: Path, rel: str) -> str:
     else:
         shutil.copy(source, target)
     return rel
+
+
+@pytest.fixture(scope="session")
+def demo_site(tmp_path_factory):
+    """The project's own documentation site, built as a user would build it."""
+    root = tmp_path_factory.mktemp("demo") / "proj"
+    shutil.copytree(ROOT / "docs", root / "docs")
+    shutil.copytree(ROOT / "models", root / "models", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "mkdocs.yml", root / "mkdocs.yml")
+    os.symlink(ROOT / "node_modules", root / "node_modules")
+    project = Project(root)
+    result = project.build("--strict")
+    assert result.returncode == 0, result.output
+    return project.site

@@ -60,20 +60,6 @@ def test_browser_predictions_match_keras(parity_site, serve, open_page, keras_pa
     assert not log.page_errors
 
 
-@pytest.fixture(scope="module")
-def demo_site(tmp_path_factory):
-    """The project's own documentation site, built as a user would build it."""
-    root = tmp_path_factory.mktemp("demo") / "proj"
-    shutil.copytree(ROOT / "docs", root / "docs")
-    shutil.copytree(ROOT / "models", root / "models", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(ROOT / "mkdocs.yml", root / "mkdocs.yml")
-    os.symlink(ROOT / "node_modules", root / "node_modules")
-    project = Project(root)
-    result = project.build("--strict")
-    assert result.returncode == 0, result.output
-    return project.site
-
-
 def test_demo_page_generates_new_palettes_offline(demo_site, serve, open_page):
     url = serve(demo_site)
     page, log = open_page(url + "demos/palette/", wait_ready="tfjs-palette-1")

@@ -250,7 +250,8 @@ class SiteBuild:
     def check_runtime(self) -> None:
         """Fail early when ``runtime: local`` lacks a file."""
         if self.settings.runtime == "local":
-            runtime.check_local(self._runtime_dir(), tuple(runtime.pieces()))
+            # fabric.js is checked when a page uses a widget that needs it.
+            runtime.check_local(self._runtime_dir(), runtime.TFJS_PIECES)
 
     def _runtime_dir(self) -> Path:
         return self.settings.runtime_dir or self.settings.project_dir / "node_modules"

@@ -150,22 +150,28 @@ def make_spec(
     return spec
 
 
-def resolve_model_path(value: str, project_dir: Path, fail) -> Path:
-    """Resolve ``value`` against ``project_dir``; refuse paths that leave it."""
+def resolve_project_path(value: str, project_dir: Path, fail, key: str = "model") -> Path:
+    """Resolve ``value`` against ``project_dir``; refuse paths that leave it or do not exist."""
     if os.path.isabs(value) or value.startswith("~"):
         raise fail(
-            f"`model: {value}` is an absolute path; write it relative to the folder that "
+            f"`{key}: {value}` is an absolute path; write it relative to the folder that "
             f"holds mkdocs.yml ({project_dir}) so the site builds on any machine"
         )
     root = project_dir.resolve()
     path = (root / value).resolve()
     if not path.is_relative_to(root):
         raise fail(
-            f"`model: {value}` points outside the project folder ({root}); "
-            "copy the model into the project and name it relative to mkdocs.yml"
+            f"`{key}: {value}` points outside the project folder ({root}); "
+            "copy the file into the project and name it relative to mkdocs.yml"
         )
     if not path.exists():
-        raise fail(f"`model: {value}` does not exist{_suggest_model(value, root)}")
+        raise fail(f"`{key}: {value}` does not exist{_suggest_file(value, root, key)}")
+    return path
+
+
+def resolve_model_path(value: str, project_dir: Path, fail) -> Path:
+    """Resolve a ``model`` value and check that it names a model."""
+    path = resolve_project_path(value, project_dir, fail)
     if path.is_dir() and not (path / "saved_model.pb").exists():
         raise fail(
             f"`model: {value}` is a folder without saved_model.pb, so not a SavedModel; "
@@ -184,16 +190,17 @@ def _suggest(word: str, choices) -> str:
     return f" (did you mean `{close[0]}`?)" if close else ""
 
 
-def _suggest_model(value: str, root: Path) -> str:
+def _suggest_file(value: str, root: Path, key: str) -> str:
+    suffixes = _MODEL_SUFFIXES if key == "model" else {os.path.splitext(value)[1].lower()}
     candidates: list[str] = []
     for folder, dirs, files in os.walk(root):
         dirs[:] = [d for d in dirs if d not in _SKIP_DIRS]
-        if "saved_model.pb" in files:
+        if key == "model" and "saved_model.pb" in files:
             candidates.append(os.path.relpath(folder, root))
         candidates += [
             os.path.relpath(os.path.join(folder, f), root)
             for f in files
-            if os.path.splitext(f)[1].lower() in _MODEL_SUFFIXES
+            if os.path.splitext(f)[1].lower() in suffixes
         ]
         if len(candidates) > 5000:
             break

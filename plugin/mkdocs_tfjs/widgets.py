@@ -93,4 +93,122 @@ class PaletteWidget(Widget):
         }
 
 
-WIDGETS: dict[str, Widget] = {w.name: w for w in (PaletteWidget(),)}
+def _labels_option(doc_extra: str = "") -> Option:
+    return Option(
+        "labels",
+        (str, list),
+        "Class names: a named set (`digits`, `emnist-byclass`, `emnist-balanced`, "
+        "`emnist-letters`), a YAML list, or a JSON file holding a list or a "
+        '`{"0": "label", ...}` mapping. Their count must equal the model\'s outputs.' + doc_extra,
+    )
+
+
+class ClassifierWidget(Widget):
+    """Shared by the widgets that show the top-k classes of a softmax output."""
+
+    def check_options(self, spec: WidgetSpec, project_dir: Path, fail: Fail) -> None:
+        """Load the labels (a name, a list or a JSON file)."""
+        from .labels import load_labels
+        from .spec import resolve_project_path
+
+        value = spec.options.get("labels")
+        if value is not None:
+            spec.options["labels"] = load_labels(
+                value,
+                project_dir,
+                lambda v: resolve_project_path(
+                    v, project_dir, lambda m: fail(m, "labels"), "labels"
+                ),
+                lambda m: fail(m, "labels"),
+            )
+
+    def check_classes(self, spec: WidgetSpec, info: ModelInfo) -> int:
+        """Return the number of classes; refuse a label count that differs."""
+        out = info.outputs[0].shape if len(info.outputs) == 1 else ()
+        if len(out) != 2 or out[1] is None:
+            raise self._misfit(spec, info)
+        labels = spec.options.get("labels")
+        if labels is not None and len(labels) != out[1]:
+            raise spec.error(
+                f"`labels` has {len(labels)} labels but `{spec.model}` has {out[1]} outputs; "
+                "give one label per output, in the order of the model's classes"
+            )
+        return out[1]
+
+    def class_labels(self, spec: WidgetSpec, classes: int) -> list[str]:
+        """Return the labels, or the class numbers when the block gives none."""
+        return spec.options.get("labels") or [str(i) for i in range(classes)]
+
+
+class HandwritingWidget(ClassifierWidget):
+    """Draw a character on a canvas; see the model's top-k guesses."""
+
+    name = "handwriting"
+    extra_runtime = ("fabric",)
+    options = (
+        _labels_option(" Without `labels` the classes are shown as their numbers."),
+        Option("topk", (int,), "How many candidates to show.", default=3, minimum=1),
+        Option(
+            "delay",
+            (int,),
+            "Milliseconds of stillness before recognising; default 800, and 400 on touch devices.",
+            minimum=0,
+            maximum=10000,
+        ),
+        Option(
+            "stroke",
+            (int, float),
+            "Pen width in canvas pixels.",
+            default=14,
+            minimum=1,
+            maximum=100,
+        ),
+        Option(
+            "invert",
+            (bool,),
+            "`true`: the model was trained on light strokes on a dark "
+            "background (MNIST, EMNIST); `false`: dark on light.",
+            default=True,
+        ),
+        Option(
+            "border",
+            (int,),
+            "Empty pixels around the character in the model's input; "
+            "default 2 for a 28 x 28 input, scaled for other sizes.",
+            minimum=0,
+        ),
+    )
+    needs = "one single-channel square image [batch, N, N, 1] and a [batch, classes] output"
+
+    def check_model(self, spec: WidgetSpec, info: ModelInfo) -> None:
+        """Require an N x N x 1 input, and labels that match the outputs."""
+        if len(info.inputs) != 1:
+            raise self._misfit(spec, info)
+        shape = info.inputs[0].shape
+        if len(shape) != 4 or shape[1] is None or shape[1] != shape[2] or shape[3] != 1:
+            raise self._misfit(spec, info)
+        self.check_classes(spec, info)
+        border = spec.options.get("border")
+        if border is not None and 2 * border >= shape[1]:
+            raise spec.error(
+                f"`border: {border}` leaves no room for the character in a "
+                f"{shape[1]} x {shape[1]} input; use at most {(shape[1] - 1) // 2}"
+            )
+
+    def browser_config(self, spec: WidgetSpec, info: ModelInfo) -> dict[str, Any]:
+        """Tell the page the input size, labels and drawing options."""
+        size = info.inputs[0].shape[1] or 0
+        classes = self.check_classes(spec, info)
+        border = spec.options.get("border")
+        return {
+            "size": size,
+            "labels": self.class_labels(spec, classes),
+            "topk": min(spec.options["topk"], classes),
+            "delay": spec.options.get("delay"),
+            "stroke": spec.options["stroke"],
+            "invert": spec.options["invert"],
+            "border": border if border is not None else round(2 * size / 28),
+        }
+
+
+WIDGETS: dict[str, Widget] = {w.name: w for w in (PaletteWidget(), HandwritingWidget())}

@@ -282,6 +282,13 @@ window.tfjsWidgets = {
   // The raw model output (nested arrays) for an input given as nested arrays.
   predict: (id, input) => instanceOf(id).predict(input),
   backend: () => ({ ...backendInfo }),
+  // Widget-specific state for debugging and tests (e.g. what the model last saw).
+  inspect: (id) => {
+    const widget = instanceOf(id).widget;
+    return widget.inspect ? widget.inspect() : null;
+  },
+  // TF.js's memory counters, to check that nothing leaks.
+  memory: () => (window.tf ? window.tf.memory() : null),
   ids: () => [...instances.keys()],
   scan,
 };

@@ -1,0 +1,250 @@
+// Handwriting widget: draw on a fabric.js canvas; shortly after the pen stops,
+// the drawing is preprocessed as mkdocs_tfjs/preprocess.py does it and the
+// model's top-k candidates are shown as bars.
+import { registerWidget } from "./runtime.js";
+
+// ---- Preprocessing: a port of mkdocs_tfjs/preprocess.py (tests compare the two).
+
+const INK_THRESHOLD = 0.05;
+
+export function inkFromRgba(data, width, height) {
+  const ink = new Float64Array(width * height);
+  for (let i = 0; i < width * height; i++) {
+    const grey = 0.299 * data[4 * i] + 0.587 * data[4 * i + 1] + 0.114 * data[4 * i + 2];
+    const alpha = data[4 * i + 3] / 255;
+    ink[i] = (255 - (grey * alpha + 255 * (1 - alpha))) / 255;
+  }
+  return ink;
+}
+
+// For each output pixel, the source pixels it covers and their weights.
+function areaWeights(source, target) {
+  const scale = source / target;
+  const rows = [];
+  for (let out = 0; out < target; out++) {
+    const start = out * scale, end = (out + 1) * scale;
+    const row = [];
+    for (let p = Math.floor(start); p < Math.min(source, Math.ceil(end)); p++) {
+      const w = Math.max(0, Math.min(p + 1, end) - Math.max(p, start));
+      if (w > 0) row.push([p, w / scale]);
+    }
+    rows.push(row);
+  }
+  return rows;
+}
+
+export function preprocessDrawing(ink, width, height, size, border, invert) {
+  const out = new Float32Array(size * size);
+  let top = height, bottom = -1, left = width, right = -1;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      if (ink[y * width + x] > INK_THRESHOLD) {
+        if (y < top) top = y;
+        if (y > bottom) bottom = y;
+        if (x < left) left = x;
+        if (x > right) right = x;
+      }
+    }
+  }
+  if (bottom >= 0) {
+    const h = bottom - top + 1, w = right - left + 1, side = Math.max(h, w);
+    const offY = Math.floor((side - h) / 2), offX = Math.floor((side - w) / 2);
+    const inner = size - 2 * border;
+    const weights = areaWeights(side, inner);
+    // Rows of the square are the crop shifted by (offY, offX), zero elsewhere.
+    const at = (sy, sx) => {
+      const y = sy - offY, x = sx - offX;
+      return y >= 0 && y < h && x >= 0 && x < w ? ink[(top + y) * width + left + x] : 0;
+    };
+    const tmp = new Float64Array(side * inner); // square resized along x
+    for (let sy = 0; sy < side; sy++) {
+      if (sy < offY || sy >= offY + h) continue;
+      for (let ox = 0; ox < inner; ox++) {
+        let acc = 0;
+        for (const [sx, wt] of weights[ox]) acc += wt * at(sy, sx);
+        tmp[sy * inner + ox] = acc;
+      }
+    }
+    for (let oy = 0; oy < inner; oy++) {
+      for (let ox = 0; ox < inner; ox++) {
+        let acc = 0;
+        for (const [sy, wt] of weights[oy]) acc += wt * tmp[sy * inner + ox];
+        out[(oy + border) * size + ox + border] = Math.min(1, Math.max(0, acc));
+      }
+    }
+  }
+  if (!invert) for (let i = 0; i < out.length; i++) out[i] = 1 - out[i];
+  return out;
+}
+
+function softmaxIfNeeded(values) {
+  const sum = values.reduce((a, b) => a + b, 0);
+  if (values.every((v) => v >= 0) && Math.abs(sum - 1) < 1e-3) return values;
+  const max = Math.max(...values);
+  const exps = values.map((v) => Math.exp(v - max));
+  const total = exps.reduce((a, b) => a + b, 0);
+  return exps.map((e) => e / total);
+}
+
+// ---- The widget.
+
+class HandwritingWidget {
+  constructor(ctx) {
+    this.ctx = ctx;
+    this.el = ctx.el;
+    this.pad = this.el.querySelector(".tfjs-hw-pad");
+    this.clearButton = this.el.querySelector(".tfjs-clear");
+    this.results = this.el.querySelector(".tfjs-topk");
+    this.answer = this.el.querySelector(".tfjs-hw-answer");
+    this.inset = this.el.querySelector(".tfjs-hw-inset");
+    this.timer = null;
+    this.recognised = false;
+    this.busy = false;
+    this.again = false;
+    this.lastInput = null;
+    const touch = window.matchMedia && window.matchMedia("(pointer: coarse)").matches;
+    this.delay = ctx.config.delay ?? (touch ? 400 : 800);
+    this.onClear = () => this.clear("Cleared. Draw a character.");
+    this.onKey = (event) => {
+      if (["Escape", "Delete", "Backspace"].includes(event.key)) {
+        event.preventDefault();
+        this.onClear();
+      }
+    };
+    this.clearButton.addEventListener("click", this.onClear);
+    this.pad.addEventListener("keydown", this.onKey);
+  }
+
+  async prepare() {
+    await this.ctx.runtime.loadScript("fabric");
+    const fabric = window.fabric;
+    const element = this.el.querySelector(".tfjs-hw-canvas");
+    const side = Math.max(160, Math.min(280, Math.floor(this.pad.clientWidth || 280)));
+    // enableRetinaScaling: the backing store has devicePixelRatio pixels per CSS pixel.
+    this.canvas = new fabric.Canvas(element, {
+      isDrawingMode: true, backgroundColor: "#ffffff", width: side, height: side,
+      enableRetinaScaling: true,
+    });
+    // fabric 6 no longer creates a brush by default: set one explicitly.
+    const brush = new fabric.PencilBrush(this.canvas);
+    brush.color = "#000000";
+    brush.width = this.ctx.config.stroke;
+    this.canvas.freeDrawingBrush = brush;
+    this.canvas.on("mouse:down", () => {
+      clearTimeout(this.timer);
+      // A new stroke after a prediction starts a new character.
+      if (this.recognised) this.clear(null);
+    });
+    this.canvas.on("mouse:up", () => {
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => this.recognise(), this.delay);
+    });
+    this.clearButton.disabled = false;
+  }
+
+  readyText() {
+    return "Draw a character; it is recognised " + this.delay + " ms after you stop.";
+  }
+
+  clear(message) {
+    clearTimeout(this.timer);
+    if (this.canvas) {
+      this.canvas.clear();
+      this.canvas.backgroundColor = "#ffffff";
+      this.canvas.renderAll();
+    }
+    this.recognised = false;
+    this.results.replaceChildren();
+    this.answer.textContent = "?";
+    const g = this.inset.getContext("2d");
+    g.clearRect(0, 0, this.inset.width, this.inset.height);
+    if (message) this.ctx.status(message);
+  }
+
+  pixels() {
+    const lower = this.canvas.lowerCanvasEl;
+    const g = lower.getContext("2d");
+    return { width: lower.width, height: lower.height, data: g.getImageData(0, 0, lower.width, lower.height).data };
+  }
+
+  modelInput() {
+    const { width, height, data } = this.pixels();
+    const { size, border, invert } = this.ctx.config;
+    return preprocessDrawing(inkFromRgba(data, width, height), width, height, size, border, invert);
+  }
+
+  async recognise() {
+    if (this.busy) { this.again = true; return; }
+    this.busy = true;
+    try {
+      do {
+        this.again = false;
+        const input = this.modelInput();
+        if (!input.some((v, i) => (this.ctx.config.invert ? v > 0 : v < 1))) return;
+        this.lastInput = input;
+        const size = this.ctx.config.size;
+        const output = await this.ctx.run((tf, call) => call([tf.tensor4d(input, [1, size, size, 1])]));
+        this.show(softmaxIfNeeded(output[0]));
+        this.drawInset(input);
+        this.recognised = true;
+      } while (this.again);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  show(probabilities) {
+    const { labels, topk } = this.ctx.config;
+    const ranked = probabilities.map((p, i) => [p, i]).sort((a, b) => b[0] - a[0]).slice(0, topk);
+    const items = ranked.map(([p, i]) => {
+      const item = document.createElement("li");
+      item.className = "tfjs-topk-item";
+      item.dataset.probability = String(p);
+      const label = document.createElement("span");
+      label.className = "tfjs-topk-label";
+      label.textContent = labels[i];
+      const bar = document.createElement("span");
+      bar.className = "tfjs-bar";
+      const fill = document.createElement("span");
+      fill.className = "tfjs-bar-fill";
+      fill.style.width = (100 * p).toFixed(1) + "%";
+      bar.append(fill);
+      const value = document.createElement("span");
+      value.className = "tfjs-topk-value";
+      value.textContent = (100 * p).toFixed(1) + "%";
+      item.append(label, bar, value);
+      return item;
+    });
+    this.results.replaceChildren(...items);
+    this.answer.textContent = labels[ranked[0][1]];
+    this.ctx.status("Recognised " + labels[ranked[0][1]] + " (" + (100 * ranked[0][0]).toFixed(1) + "%); then "
+      + ranked.slice(1).map(([p, i]) => labels[i] + " " + (100 * p).toFixed(1) + "%").join(", ") + ".");
+  }
+
+  drawInset(input) {
+    const size = this.ctx.config.size;
+    const g = this.inset.getContext("2d");
+    const image = g.createImageData(size, size);
+    for (let i = 0; i < size * size; i++) {
+      const v = Math.round(255 * input[i]);
+      image.data.set([v, v, v, 255], 4 * i);
+    }
+    g.putImageData(image, 0, 0);
+  }
+
+  // For tests and authors: the canvas pixels and what the model last saw.
+  inspect() {
+    const { width, height, data } = this.pixels();
+    return { width, height, rgba: Array.from(data), input: this.lastInput ? Array.from(this.lastInput) : null,
+             dpr: window.devicePixelRatio };
+  }
+
+  dispose() {
+    clearTimeout(this.timer);
+    this.clearButton.removeEventListener("click", this.onClear);
+    this.pad.removeEventListener("keydown", this.onKey);
+    if (this.canvas) this.canvas.dispose();
+  }
+}
+
+registerWidget("handwriting", HandwritingWidget);
