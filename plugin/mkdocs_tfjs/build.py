@@ -22,6 +22,7 @@ from typing import Any
 from . import runtime
 from .cache import ModelCache, publish
 from .convert import load_converter
+from .modelfile import check_model_file
 from .directive import find_blocks, read_block, replace_blocks
 from .errors import DirectiveError, TfjsError
 from .modelinfo import ModelInfo
@@ -194,6 +195,7 @@ class SiteBuild:
         found = self.cache.lookup(key, spec.model)
         if found is None:
             try:
+                check_model_file(spec.model_path, spec.model)
                 seconds = load_converter()
                 if seconds:
                     self.info(f"loaded TensorFlow and the converter in {seconds:.1f} s")

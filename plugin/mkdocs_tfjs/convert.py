@@ -50,6 +50,11 @@ def converter_versions() -> dict[str, str]:
 @functools.cache
 def _import_converter() -> tuple[Any, Any, Any]:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # tensorflow-decision-forests (imported by tensorflowjs) prints a banner,
+    # and when sys.stdout is not a real file (a build run from a notebook, a
+    # test runner, any tool that captures output) it imports IPython for it,
+    # which fails where IPython is not installed.
+    os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")
     try:
         with _quiet():
             import keras
@@ -134,18 +139,37 @@ def _explain_load_error(label: str, source: Path, exc: Exception) -> str:
         )
     unknown = re.search(r"(?:Could not locate|Unknown) (?:class|layer)[: ]+'?(\w+)'?", text)
     if unknown:
-        return (
-            f"{label}: the model uses the layer class `{unknown.group(1)}`, which Keras "
-            "cannot find; register it with @keras.saving.register_keras_serializable() "
-            "in a module imported before the build, or give the plugin a SavedModel folder "
-            "written by model.export()"
-        )
+        return _unregistered(label, unknown.group(1))
+    # Keras 3 wraps a missing custom class in a TypeError that quotes the config.
+    custom = re.search(r"'class_name': '(\w+)'", text)
+    if custom and "could not be deserialized" in text:
+        layer = _first_unknown_class(text) or custom.group(1)
+        return _unregistered(label, layer)
     if source.stat().st_size == 0:
         return f"{label}: the file is empty; save the model again with model.save()"
     return (
         f"{label}: Keras cannot load this file as a model ({type(exc).__name__}: "
         f"{_first_line(exc)}); save it again with model.save('model.keras')"
     )
+
+
+def _unregistered(label: str, layer: str) -> str:
+    return (
+        f"{label}: the model uses the layer class `{layer}`, which Keras cannot find; "
+        "register it with @keras.saving.register_keras_serializable() in a Python file that "
+        "mkdocs.yml lists under `hooks:` (so it is imported before the build), or give the "
+        "plugin a SavedModel folder written by model.export()"
+    )
+
+
+def _first_unknown_class(text: str) -> str | None:
+    """Return the first class named in a Keras error that Keras does not ship."""
+    import keras
+
+    for name in re.findall(r"'class_name': '(\w+)'", text):
+        if not hasattr(keras.layers, name) and name not in ("Sequential", "Functional", "Model"):
+            return name
+    return None
 
 
 def _explain_converter_error(label: str, exc: Exception) -> str:
