@@ -22,9 +22,9 @@ from typing import Any
 from . import runtime
 from .cache import ModelCache, publish
 from .convert import load_converter
-from .modelfile import check_model_file
 from .directive import find_blocks, read_block, replace_blocks
 from .errors import DirectiveError, TfjsError
+from .modelfile import check_model_file
 from .modelinfo import ModelInfo
 from .render import human_bytes, render_page_tags, render_widget
 from .spec import WidgetSpec, make_spec
