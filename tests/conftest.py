@@ -122,8 +122,8 @@ def keras_palette():
 class StaticServer:
     """A threaded HTTP server for a built site on a free loopback port."""
 
-    def __init__(self, directory: Path) -> None:
-        handler = functools.partial(_QuietHandler, directory=str(directory))
+    def __init__(self, directory: Path, headers: dict[str, str] | None = None) -> None:
+        handler = functools.partial(_QuietHandler, directory=str(directory), headers=headers or {})
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_port}/"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
@@ -138,6 +138,15 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
                       ".wasm": "application/wasm", ".js": "text/javascript"}
 
+    def __init__(self, *args, headers: dict[str, str], **kwargs):
+        self.extra_headers = headers
+        super().__init__(*args, **kwargs)
+
+    def end_headers(self):
+        for name, value in self.extra_headers.items():
+            self.send_header(name, value)
+        super().end_headers()
+
     def log_message(self, *args):
         pass
 
@@ -147,8 +156,8 @@ def serve():
     """Serve a folder over HTTP on 127.0.0.1; returns its base URL."""
     servers = []
 
-    def start(directory: Path) -> str:
-        server = StaticServer(directory)
+    def start(directory: Path, headers: dict[str, str] | None = None) -> str:
+        server = StaticServer(directory, headers)
         servers.append(server)
         return server.url
 
@@ -182,10 +191,12 @@ def open_page(browser):
     """Open a URL in a fresh browser context and record what the page does."""
     contexts = []
 
-    def open_(url: str, wait_ready: str | None = None):
+    def open_(url: str, wait_ready: str | None = None, init_script: str | None = None):
         context = browser.new_context()
         contexts.append(context)
         page = context.new_page()
+        if init_script:
+            page.add_init_script(init_script)
         log = PageLog([], [], [])
         page.on("console", lambda m: log.console_errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: log.page_errors.append(str(e)))

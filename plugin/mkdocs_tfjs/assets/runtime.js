@@ -125,6 +125,7 @@ class Instance {
     this.loading = null;
     this.disposed = false;
     this.lastMs = null;
+    this.inferences = 0;
     this.readyPromise = new Promise((resolve, reject) => {
       this.resolveReady = resolve;
       this.rejectReady = reject;
@@ -203,6 +204,7 @@ class Instance {
     const values = await Promise.all(list.map((t) => t.array()));
     list.forEach((t) => t.dispose());
     this.lastMs = performance.now() - started;
+    this.inferences += 1;
     const time = this.el.querySelector(".tfjs-card-time");
     if (time) time.textContent = this.lastMs.toFixed(1) + " ms (" + backendInfo.name + ")";
     return Array.isArray(tensors) ? values : values[0];
@@ -286,6 +288,11 @@ window.tfjsWidgets = {
   inspect: (id) => {
     const widget = instanceOf(id).widget;
     return widget.inspect ? widget.inspect() : null;
+  },
+  // How many inferences a widget ran and how long the last one took.
+  stats: (id) => {
+    const instance = instanceOf(id);
+    return { inferences: instance.inferences, lastMs: instance.lastMs, state: instance.el.dataset.state };
   },
   // TF.js's memory counters, to check that nothing leaks.
   memory: () => (window.tf ? window.tf.memory() : null),
