@@ -28,6 +28,7 @@ from .modelfile import check_model_file
 from .modelinfo import ModelInfo
 from .render import human_bytes, render_page_tags, render_widget
 from .spec import WidgetSpec, make_spec
+from .widgets import WIDGETS
 
 ASSETS = Path(__file__).with_name("assets")
 MODELS_DIR = "assets/tfjs/models"
@@ -173,17 +174,16 @@ class SiteBuild:
                 )
         return html
 
-    def page_tags(self, placed: PageWidgets) -> tuple[str, str]:
-        """Return what to add to the page's ``<head>`` and ``<body>``."""
-        root = placed.root
-        names = {w.spec.widget.name for w in placed.widgets}
-        extra = sorted({piece for w in placed.widgets for piece in w.spec.widget.extra_runtime})
+    def page_tags(self, root: str) -> tuple[str, str]:
+        """Return what to add to the ``<head>`` and ``<body>`` of a page at ``root``.
+
+        The runtime imports each widget's module when a page shows one, so the
+        tags are the same for every page: a page reached by Material's instant
+        navigation needs none of its own.
+        """
         sheets = [self._asset_tag(root, "tfjs-widgets.css", "href")]
         scripts = [self._asset_tag(root, "runtime.js", "src")]
-        scripts += [self._asset_tag(root, f"{name}.js", "src") for name in sorted(names)]
-        return render_page_tags(
-            sheets, scripts, self._runtime_config(root, runtime.TFJS_PIECES + tuple(extra))
-        )
+        return render_page_tags(sheets, scripts, self._runtime_config(root, self._runtime_names()))
 
     # -- models ---------------------------------------------------------
 
@@ -259,8 +259,6 @@ class SiteBuild:
         return self.settings.runtime_dir or self.settings.project_dir / "node_modules"
 
     def _runtime_names(self) -> tuple[str, ...]:
-        from .widgets import WIDGETS
-
         extra = {p for name in self.widget_types for p in WIDGETS[name].extra_runtime}
         return runtime.TFJS_PIECES + tuple(sorted(extra))
 

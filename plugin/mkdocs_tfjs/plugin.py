@@ -15,7 +15,7 @@ from typing import Any
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 
-from .build import PageWidgets, Settings, SiteBuild, parse_size
+from .build import PageWidgets, Settings, SiteBuild, parse_size, relative_root
 from .config import TfjsConfig
 from .errors import TfjsError
 
@@ -100,13 +100,24 @@ class TfjsPlugin(BasePlugin[TfjsConfig]):
             raise PluginError(str(exc)) from exc
 
     def on_post_page(self, output: str, *, page: Any, config: Any) -> str:
-        """Add the stylesheet and scripts to pages that hold widgets."""
-        placed = self.pages.get(page.file.src_uri)
-        if placed is None:
+        """Add the stylesheet and the runtime to pages that need them.
+
+        Pages with widgets always do. With Material's instant navigation every
+        page does, because a page reached that way keeps the scripts of the
+        page the reader arrived on.
+        """
+        if self.build is None or not self.build.widget_types:
             return output
-        head, tail = self.build.page_tags(placed)  # type: ignore[union-attr]
+        if page.file.src_uri not in self.pages and not self._instant_navigation(config):
+            return output
+        head, tail = self.build.page_tags(relative_root(page.url))
         output = _insert_before(output, "</head>", head)
         return _insert_before(output, "</body>", tail)
+
+    @staticmethod
+    def _instant_navigation(config: Any) -> bool:
+        features = config.theme.get("features") or []
+        return config.theme.name == "material" and "navigation.instant" in features
 
     def on_post_build(self, *, config: Any) -> None:
         """Write converted models, widget assets and the local runtime into the site."""

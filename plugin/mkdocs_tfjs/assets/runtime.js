@@ -16,19 +16,36 @@ let tfPromise = null;
 let backendInfo = { name: null, reason: "" };
 let observer = null;
 
+// Read once, when this module first runs, with every URL made absolute: under
+// Material's instant navigation the document (and its base URL) changes later.
 function readRuntimeConfig() {
   if (!runtimeConfig) {
     const node = document.getElementById(CONFIG_ID);
     if (!node) throw new Error("the page has no #" + CONFIG_ID + " element");
-    runtimeConfig = JSON.parse(node.textContent);
+    const raw = JSON.parse(node.textContent);
+    const scripts = {};
+    for (const [name, entry] of Object.entries(raw.scripts)) {
+      scripts[name] = { ...entry, src: new URL(entry.src, document.baseURI).href };
+    }
+    runtimeConfig = { scripts, wasmPaths: new URL(raw.wasmPaths, document.baseURI).href };
   }
   return runtimeConfig;
+}
+
+// Widget modules live beside this one and load when a page first shows one.
+const widgetModules = new Map(); // widget name -> Promise
+function loadWidgetModule(name) {
+  if (!/^[a-z][a-z0-9-]*$/.test(name)) return Promise.reject(new Error("bad widget name " + name));
+  if (!widgetModules.has(name)) {
+    widgetModules.set(name, import(new URL(name + ".js", import.meta.url).href));
+  }
+  return widgetModules.get(name);
 }
 
 function loadScript(piece) {
   const entry = readRuntimeConfig().scripts[piece];
   if (!entry) return Promise.reject(new Error("runtime piece '" + piece + "' is not configured"));
-  const src = new URL(entry.src, document.baseURI).href;
+  const src = entry.src;
   if (!scriptLoads.has(src)) {
     scriptLoads.set(src, new Promise((resolve, reject) => {
       const script = document.createElement("script");
@@ -70,7 +87,7 @@ async function tryBackend(tf, name) {
   try {
     await loadScript(name);
     if (name === "wasm") {
-      tf.wasm.setWasmPaths(new URL(readRuntimeConfig().wasmPaths, document.baseURI).href);
+      tf.wasm.setWasmPaths(readRuntimeConfig().wasmPaths);
     }
     const ok = await tf.setBackend(name);
     if (!ok) return name + " failed to initialise";
@@ -251,7 +268,15 @@ export function scan() {
   }
   document.querySelectorAll(".tfjs-widget[data-widget]").forEach((el) => {
     const Widget = widgetTypes.get(el.dataset.widget);
-    if (!Widget || (instances.has(el.id) && instances.get(el.id).el === el)) return;
+    if (!Widget) {
+      loadWidgetModule(el.dataset.widget).catch((err) => {
+        el.dataset.state = "error";
+        const status = el.querySelector(".tfjs-status");
+        if (status) status.textContent = "This widget could not start: " + err.message;
+      });
+      return;
+    }
+    if (instances.has(el.id) && instances.get(el.id).el === el) return;
     let instance;
     try {
       instance = new Instance(el, Widget);
@@ -278,11 +303,25 @@ function instanceOf(id) {
   return instance;
 }
 
+readRuntimeConfig();
+
+// The instance for an id, once its widget module has loaded.
+async function instanceWhenMounted(id) {
+  if (!instances.has(id)) {
+    const el = document.getElementById(id);
+    if (el && el.matches(".tfjs-widget[data-widget]")) {
+      await loadWidgetModule(el.dataset.widget);
+      scan();
+    }
+  }
+  return instanceOf(id);
+}
+
 window.tfjsWidgets = {
   // Resolves when the widget's model is loaded and warm (loads it if needed).
-  ready: (id) => instanceOf(id).load().then(() => true),
+  ready: async (id) => { await (await instanceWhenMounted(id)).load(); return true; },
   // The raw model output (nested arrays) for an input given as nested arrays.
-  predict: (id, input) => instanceOf(id).predict(input),
+  predict: async (id, input) => (await instanceWhenMounted(id)).predict(input),
   backend: () => ({ ...backendInfo }),
   // Widget-specific state for debugging and tests (e.g. what the model last saw).
   inspect: (id) => {
@@ -304,4 +343,7 @@ if (window.document$ && typeof window.document$.subscribe === "function") {
   window.document$.subscribe(() => scan());
 } else if (document.readyState === "loading") {
   document.addEventListener("DOMContentLoaded", scan);
+} else {
+  // Module scripts run after parsing: the document is already complete.
+  scan();
 }
