@@ -6,7 +6,9 @@ import functools
 import http.server
 import json
 import os
+import re
 import shutil
+import socket
 import subprocess
 import sys
 import textwrap
@@ -122,9 +124,9 @@ def keras_palette():
 class StaticServer:
     """A threaded HTTP server for a built site on a free loopback port."""
 
-    def __init__(self, directory: Path, headers: dict[str, str] | None = None) -> None:
+    def __init__(self, directory: Path, headers: dict[str, str] | None = None, port: int = 0) -> None:
         handler = functools.partial(_QuietHandler, directory=str(directory), headers=headers or {})
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_port}/"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
@@ -261,15 +263,38 @@ def place(project: Project, source: Path, rel: str) -> str:
     return rel
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+DEMO_PORT = free_port()
+
+
 @pytest.fixture(scope="session")
 def demo_site(tmp_path_factory):
-    """The project's own documentation site, built as a user would build it."""
+    """The project's own documentation site, built as a user would build it.
+
+    Its site_url is where ``demo_url`` serves it: Material's instant navigation
+    only takes over links on the host and port of site_url.
+    """
     root = tmp_path_factory.mktemp("demo") / "proj"
     shutil.copytree(ROOT / "docs", root / "docs")
     shutil.copytree(ROOT / "models", root / "models", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(ROOT / "mkdocs.yml", root / "mkdocs.yml")
+    config = (ROOT / "mkdocs.yml").read_text()
+    config = re.sub(r"(?m)^site_url: .*$", f"site_url: http://127.0.0.1:{DEMO_PORT}/", config)
+    (root / "mkdocs.yml").write_text(config)
     os.symlink(ROOT / "node_modules", root / "node_modules")
     project = Project(root)
     result = project.build("--strict")
     assert result.returncode == 0, result.output
     return project.site
+
+
+@pytest.fixture(scope="session")
+def demo_url(demo_site):
+    """The demo site served at its site_url."""
+    server = StaticServer(demo_site, port=DEMO_PORT)
+    yield server.url
+    server.close()

@@ -17,11 +17,13 @@ from .conftest import PALETTE_BLOCK, PALETTE_MODEL, ROOT, place
 
 
 def widget_config(html: str, widget_id: str) -> dict:
-    match = re.search(
-        rf'<div class="tfjs-widget" id="{widget_id}".*?<script type="application/json" '
-        r'class="tfjs-config">(.*?)</script>', html, re.S)
+    match = re.search(rf'<div class="tfjs-widget" id="{widget_id}"[^>]*data-config=\'([^\']*)\'', html)
     assert match, f"no widget {widget_id} in the page"
     return json.loads(match.group(1))
+
+
+def runtime_config(html: str) -> dict:
+    return json.loads(re.search(r"data-tfjs-runtime='([^']*)'", html).group(1))
 
 
 def test_build_renders_the_widget_and_ships_a_content_hashed_model(project, shared_cache, keras_palette):
@@ -152,7 +154,7 @@ def test_the_page_gets_one_runtime_and_one_module_per_widget_type(project, share
     project.page("index.md", "# No widgets here\n")
     assert project.build().returncode == 0
     html = (project.site / "deep/page/index.html").read_text()
-    assert html.count('id="tfjs-runtime-config"') == 1
+    assert html.count("data-tfjs-runtime=") == 1
     assert html.count("/runtime.js") == 1
     # Widget modules are imported by the runtime, from beside it, when a page shows one.
     runtime_src = re.search(r'src="([^"]+/runtime.js)"', html).group(1)
@@ -178,7 +180,7 @@ def test_cdn_runtime_is_pinned_with_subresource_integrity(project, shared_cache)
     ours = [t for t in tags if "assets/tfjs" in t]
     assert len(ours) == 2
     assert all('integrity="sha384-' in t and 'crossorigin="anonymous"' in t for t in ours)
-    runtime = json.loads(re.search(r'id="tfjs-runtime-config">(.*?)</script>', html).group(1))
+    runtime = runtime_config(html)
     lock = json.loads((ROOT / "package-lock.json").read_text())["packages"]
     for name, entry in runtime["scripts"].items():
         match = re.fullmatch(r"https://cdn\.jsdelivr\.net/npm/(.+)@(\d+\.\d+\.\d+)/(.+)", entry["src"])

@@ -132,15 +132,19 @@ class SiteBuild:
         placed = PageWidgets(page=page, root=relative_root(page_url))
         blocks = find_blocks(markdown, first_line)
         seen_ids: dict[str, int] = {}
+        per_widget: dict[str, int] = {}
         for index, block in enumerate(blocks, start=1):
             read_block(block, page)
+            # Generated ids count per widget type: tfjs-palette-1, tfjs-handwriting-1, ...
+            kind = str(block.values.get("widget"))
+            per_widget[kind] = per_widget.get(kind, 0) + 1
             spec = make_spec(
                 block,
                 page,
                 self.settings.project_dir,
                 self.settings.quantize,
                 self.settings.format,
-                index,
+                per_widget[kind],
             )
             if spec.id in seen_ids:
                 raise DirectiveError(

@@ -5,7 +5,7 @@
 // Widgets are ES modules that call registerWidget(name, Widget). This module
 // knows no widget; widgets know only the small context object it hands them.
 
-const CONFIG_ID = "tfjs-runtime-config";
+const CONFIG_SELECTOR = "script[data-tfjs-runtime]";
 const SOFTWARE_GL = /swiftshader|llvmpipe|softpipe|software|basic render/i;
 
 const widgetTypes = new Map(); // widget name -> class
@@ -20,9 +20,9 @@ let observer = null;
 // Material's instant navigation the document (and its base URL) changes later.
 function readRuntimeConfig() {
   if (!runtimeConfig) {
-    const node = document.getElementById(CONFIG_ID);
-    if (!node) throw new Error("the page has no #" + CONFIG_ID + " element");
-    const raw = JSON.parse(node.textContent);
+    const node = document.querySelector(CONFIG_SELECTOR);
+    if (!node) throw new Error("the page has no " + CONFIG_SELECTOR + " element");
+    const raw = JSON.parse(node.dataset.tfjsRuntime);
     const scripts = {};
     for (const [name, entry] of Object.entries(raw.scripts)) {
       scripts[name] = { ...entry, src: new URL(entry.src, document.baseURI).href };
@@ -137,7 +137,7 @@ function explain(err) {
 class Instance {
   constructor(el, Widget) {
     this.el = el;
-    this.config = JSON.parse(el.querySelector(":scope > script.tfjs-config").textContent);
+    this.config = JSON.parse(el.dataset.config);
     this.model = null;
     this.loading = null;
     this.disposed = false;
@@ -306,9 +306,24 @@ function instanceOf(id) {
 readRuntimeConfig();
 
 // The instance for an id, once its widget module has loaded.
+// Resolves with the element once it is in the document (Material's instant
+// navigation changes the URL before it swaps the content in).
+function elementById(id, timeoutMs = 10000) {
+  const found = document.getElementById(id);
+  if (found) return Promise.resolve(found);
+  return new Promise((resolve) => {
+    const observer = new MutationObserver(() => {
+      const el = document.getElementById(id);
+      if (el) { observer.disconnect(); clearTimeout(timer); resolve(el); }
+    });
+    const timer = setTimeout(() => { observer.disconnect(); resolve(null); }, timeoutMs);
+    observer.observe(document.documentElement, { childList: true, subtree: true });
+  });
+}
+
 async function instanceWhenMounted(id) {
-  if (!instances.has(id)) {
-    const el = document.getElementById(id);
+  if (!instances.has(id) || !instances.get(id).el.isConnected) {
+    const el = await elementById(id);
     if (el && el.matches(".tfjs-widget[data-widget]")) {
       await loadWidgetModule(el.dataset.widget);
       scan();
