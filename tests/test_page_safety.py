@@ -141,7 +141,7 @@ def test_without_webgl_and_webassembly_the_cpu_backend_runs_and_says_why(hostile
     """)
     assert page.evaluate("window.tfjsWidgets.backend().name") == "cpu"
     card = page.locator("#colours .tfjs-card-backend").text_content()
-    assert card == "cpu (WebGL is not available; WebAssembly is not available)"
+    assert card == "cpu (WebAssembly is not available; WebGL is not available)"
     assert len(page.locator("#colours .tfjs-swatch").all()) == 5
 
 

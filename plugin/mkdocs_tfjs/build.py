@@ -66,6 +66,7 @@ class Settings:
     runtime: str = "cdn"
     runtime_dir: Path | None = None
     size_budget: int = 10 * 1000**2
+    backend: str = "auto"
 
 
 @dataclass
@@ -120,6 +121,7 @@ class SiteBuild:
         self.models: dict[str, ModelInfo] = {}
         self.converted = 0
         self.widget_types: set[str] = set()
+        self.site_files: dict[str, Path] = {}
         self._over_budget: set[str] = set()
         self._assets = _asset_folder()
 
@@ -160,6 +162,17 @@ class SiteBuild:
             widget.html = render_widget(self._context(widget, placed.root))
             placed.widgets.append(widget)
             self.widget_types.add(spec.widget.name)
+            self.site_files.update(spec.widget.site_files(spec))
+        explicit = [w.spec for w in placed.widgets if w.spec.backend not in (None, "auto")]
+        for other in explicit[1:]:
+            if other.backend != explicit[0].backend:
+                raise DirectiveError(
+                    page,
+                    other.line,
+                    f"the widgets on this page ask for different backends (`{explicit[0].backend}` on "
+                    f"line {explicit[0].line}, `{other.backend}` here); TF.js runs one backend per page, "
+                    "so give them the same `backend` or none",
+                )
         new = replace_blocks(markdown, blocks, [w.token for w in placed.widgets])
         return new, placed
 
@@ -238,6 +251,10 @@ class SiteBuild:
         """Write the models used by this build, our assets and the local runtime."""
         for key, info in self.models.items():
             publish(self.cache.files(key), info.files, site_dir / MODELS_DIR / model_folder(info))
+        for rel, source in self.site_files.items():
+            target = site_dir / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
         if self.widget_types:
             folder, _ = self._assets
             target = site_dir / "assets" / "tfjs" / folder
@@ -295,6 +312,10 @@ class SiteBuild:
             "inputs": [list(t.shape) for t in info.inputs],
             "outputs": [list(t.shape) for t in info.outputs],
             "shippedBytes": info.shipped_bytes,
+            "backend": spec.backend or self.settings.backend,
+            "sourceBytes": info.source_bytes,
+            # The page's way to the site root, for files the widget names (samples).
+            "root": root,
             **spec.widget.browser_config(spec, info),
         }
         return {
@@ -302,6 +323,7 @@ class SiteBuild:
             "widget": spec.widget.name,
             "title": spec.title,
             "caption": spec.caption,
+            "root": root,
             "config": config,
             "options": spec.options,
             "model": {

@@ -30,5 +30,8 @@ class TfjsConfig(base.Config):
     runtime_dir = c.Type(str, default="node_modules")
     """Folder holding the npm packages for `runtime: local`, relative to mkdocs.yml."""
 
+    backend = c.Choice(("auto", "webgl", "wasm", "cpu"), default="auto")
+    """TF.js backend: `auto` picks WASM for small models, WebGL for large ones on a real GPU."""
+
     size_budget = c.Type((str, int), default="10 MB")
     """A converted model above this size gives a warning (`--strict` fails on it)."""

@@ -51,6 +51,7 @@ class TfjsPlugin(BasePlugin[TfjsConfig]):
             runtime=self.config.runtime,
             runtime_dir=project_dir / self.config.runtime_dir,
             size_budget=size_budget,
+            backend=self.config.backend,
         )
         if self.config.cache:
             cache_root = settings.cache_dir

@@ -69,3 +69,88 @@ def preprocess_drawing(
         out[border : border + inner, border : border + inner] = resize_area(square, inner, inner)
     out = np.clip(out, 0.0, 1.0)
     return out if invert else 1.0 - out
+
+
+# -- images (the image widget) ---------------------------------------------
+
+#: The ``preprocess`` modes of the image widget, named as in keras.applications.
+PREPROCESS_MODES = ("none", "scale", "tf", "mobilenet", "caffe", "vgg16", "torch")
+_CAFFE_MEAN_BGR = np.array([103.939, 116.779, 123.68])
+_TORCH_MEAN = np.array([0.485, 0.456, 0.406])
+_TORCH_STD = np.array([0.229, 0.224, 0.225])
+
+
+def composite_on_white(rgba: np.ndarray) -> np.ndarray:
+    """Return RGB in [0, 255] (float) from RGBA, grey or RGB pixels; alpha over white."""
+    pixels = np.asarray(rgba, dtype=np.float64)
+    if pixels.ndim == 2:
+        pixels = pixels[..., None]
+    channels = pixels.shape[-1]
+    if channels in (1, 2):  # grey, grey + alpha
+        grey = np.repeat(pixels[..., :1], 3, axis=-1)
+        pixels = np.concatenate([grey, pixels[..., 1:]], axis=-1)
+    if pixels.shape[-1] == 4:
+        alpha = pixels[..., 3:] / 255.0
+        return pixels[..., :3] * alpha + 255.0 * (1.0 - alpha)
+    return pixels[..., :3]
+
+
+def crop_box(
+    height: int, width: int, target_h: int, target_w: int, resize: str
+) -> tuple[int, int, int, int]:
+    """Return (top, left, crop height, crop width) of the region that is resized.
+
+    ``stretch`` takes the whole image; ``center-crop`` the largest centred
+    region with the target's aspect ratio.
+    """
+    if resize == "stretch":
+        return 0, 0, height, width
+    if width * target_h > height * target_w:  # too wide
+        crop_w = max(1, round(height * target_w / target_h))
+        return 0, (width - crop_w) // 2, height, crop_w
+    crop_h = max(1, round(width * target_h / target_w))
+    return (height - crop_h) // 2, 0, crop_h, width
+
+
+def resize_image(rgb: np.ndarray, height: int, width: int, resize: str = "stretch") -> np.ndarray:
+    """Crop (for ``center-crop``) and area-resize an (h, w, 3) image to (height, width, 3)."""
+    top, left, crop_h, crop_w = crop_box(rgb.shape[0], rgb.shape[1], height, width, resize)
+    region = rgb[top : top + crop_h, left : left + crop_w]
+    rows, cols = area_weights(crop_h, height), area_weights(crop_w, width)
+    return np.stack([rows @ region[..., c] @ cols.T for c in range(3)], axis=-1)
+
+
+def apply_preprocess(rgb: np.ndarray, mode: str) -> np.ndarray:
+    """Apply a keras.applications ``preprocess_input`` mode to RGB in [0, 255]."""
+    x = np.asarray(rgb, dtype=np.float64)
+    if mode in ("tf", "mobilenet"):
+        return x / 127.5 - 1.0
+    if mode in ("caffe", "vgg16"):
+        return x[..., ::-1] - _CAFFE_MEAN_BGR
+    if mode == "torch":
+        return (x / 255.0 - _TORCH_MEAN) / _TORCH_STD
+    if mode == "scale":
+        return x / 255.0
+    if mode == "none":
+        return x
+    raise ValueError(
+        f"unknown preprocess mode {mode!r}; choose one of {', '.join(PREPROCESS_MODES)}"
+    )
+
+
+def preprocess_image(
+    pixels: np.ndarray, height: int, width: int, resize: str, mode: str
+) -> np.ndarray:
+    """The image widget's whole pipeline: composite, crop, resize, ``preprocess``."""
+    return apply_preprocess(resize_image(composite_on_white(pixels), height, width, resize), mode)
+
+
+def load_image(path) -> np.ndarray:
+    """Decode an image file as the browser does: EXIF orientation applied, 8-bit pixels."""
+    from PIL import Image, ImageOps
+
+    with Image.open(path) as image:
+        image = ImageOps.exif_transpose(image)
+        if image.mode not in ("L", "LA", "RGB", "RGBA"):
+            image = image.convert("RGBA")
+        return np.asarray(image)

@@ -21,6 +21,7 @@ from .widgets import WIDGETS, Widget
 
 QUANTIZE_CHOICES = ("none", "float16", "uint8")
 FORMAT_CHOICES = ("graph",)
+BACKEND_CHOICES = ("auto", "webgl", "wasm", "cpu")
 _HTML_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
 
 COMMON_OPTIONS: tuple[Option, ...] = (
@@ -47,6 +48,12 @@ COMMON_OPTIONS: tuple[Option, ...] = (
         (str,),
         "TF.js model format; defaults to the plugin's `format`.",
         choices=FORMAT_CHOICES,
+    ),
+    Option(
+        "backend",
+        (str,),
+        "TF.js backend for the page; defaults to the plugin's `backend`.",
+        choices=BACKEND_CHOICES,
     ),
     Option(
         "id",
@@ -76,6 +83,7 @@ class WidgetSpec:
     format: str
     title: str | None = None
     caption: str | None = None
+    backend: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
 
     def error(self, message: str) -> DirectiveError:
@@ -143,6 +151,7 @@ def make_spec(
         quantize=checked.get("quantize", default_quantize),
         format=checked.get("format", default_format),
         title=checked.get("title"),
+        backend=checked.get("backend"),
         caption=checked.get("caption"),
         options={o.name: checked.get(o.name) for o in widget.options},
     )

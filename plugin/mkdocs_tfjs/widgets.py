@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import DirectiveError
 from .modelinfo import ModelInfo
 from .options import Option
+from .preprocess import PREPROCESS_MODES
 
 if TYPE_CHECKING:
     from .spec import WidgetSpec
@@ -41,6 +42,10 @@ class Widget:
 
     def browser_config(self, spec: WidgetSpec, info: ModelInfo) -> dict[str, Any]:
         """Return the widget-specific part of the configuration the page gets."""
+        return {}
+
+    def site_files(self, spec: WidgetSpec) -> dict[str, Path]:
+        """Return files to copy into the site: ``{path in the site: source}``."""
         return {}
 
     def _misfit(self, spec: WidgetSpec, info: ModelInfo) -> DirectiveError:
@@ -211,4 +216,97 @@ class HandwritingWidget(ClassifierWidget):
         }
 
 
-WIDGETS: dict[str, Widget] = {w.name: w for w in (PaletteWidget(), HandwritingWidget())}
+_IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp"}
+
+
+class ImageWidget(ClassifierWidget):
+    """Pick, drop or paste a picture; see the model's top-k classes."""
+
+    name = "image"
+    options = (
+        _labels_option(" Without `labels` the classes are shown as their numbers."),
+        Option(
+            "preprocess",
+            (str,),
+            "What the page does to the pixels before the model, as "
+            "keras.applications' preprocess_input: `mobilenet`/`tf` ([-1, 1]), `caffe`/`vgg16` "
+            "(BGR, ImageNet means subtracted), `torch` ([0, 1], ImageNet mean and std), `scale` "
+            "([0, 1]) or `none` (0-255).",
+            choices=PREPROCESS_MODES,
+            default="none",
+        ),
+        Option(
+            "resize",
+            (str,),
+            "`stretch` the whole picture to the model's input size, or "
+            "`center-crop` the largest centred region of the input's aspect ratio first.",
+            choices=("stretch", "center-crop"),
+            default="stretch",
+        ),
+        Option("topk", (int,), "How many classes to show.", default=5, minimum=1),
+        Option(
+            "samples",
+            (list,),
+            "Images (paths relative to mkdocs.yml) copied into the site "
+            "and offered as one-click examples.",
+        ),
+    )
+    needs = "one colour image [batch, H, W, 3] and a [batch, classes] output"
+
+    def check_options(self, spec: WidgetSpec, project_dir: Path, fail: Fail) -> None:
+        """Load the labels and resolve the sample images."""
+        from .spec import resolve_project_path
+
+        super().check_options(spec, project_dir, fail)
+        samples = []
+        for value in spec.options.get("samples") or []:
+            if not isinstance(value, str):
+                raise fail(f"`samples` must list image paths, found {value!r}", "samples")
+            path = resolve_project_path(value, project_dir, lambda m: fail(m, "samples"), "samples")
+            if path.suffix.lower() not in _IMAGE_SUFFIXES:
+                raise fail(
+                    f"`samples`: {value} is not an image the browser can show; use "
+                    f"{', '.join(sorted(_IMAGE_SUFFIXES))}",
+                    "samples",
+                )
+            samples.append(path)
+        spec.options["samples"] = samples
+
+    def check_model(self, spec: WidgetSpec, info: ModelInfo) -> None:
+        """Require an H x W x 3 input, and labels that match the outputs."""
+        if len(info.inputs) != 1:
+            raise self._misfit(spec, info)
+        shape = info.inputs[0].shape
+        if len(shape) != 4 or shape[1] is None or shape[2] is None or shape[3] != 3:
+            raise self._misfit(spec, info)
+        self.check_classes(spec, info)
+
+    def site_files(self, spec: WidgetSpec) -> dict[str, Path]:
+        """Ship the samples under content-hashed names."""
+        return {self._sample_path(p): p for p in spec.options["samples"]}
+
+    def browser_config(self, spec: WidgetSpec, info: ModelInfo) -> dict[str, Any]:
+        """Tell the page the input size, labels, preprocessing and samples."""
+        classes = self.check_classes(spec, info)
+        return {
+            "height": info.inputs[0].shape[1],
+            "width": info.inputs[0].shape[2],
+            "labels": self.class_labels(spec, classes),
+            "topk": min(spec.options["topk"], classes),
+            "preprocess": spec.options["preprocess"],
+            "resize": spec.options["resize"],
+            "samples": [
+                {"path": self._sample_path(p), "name": p.name} for p in spec.options["samples"]
+            ],
+        }
+
+    @staticmethod
+    def _sample_path(path: Path) -> str:
+        from .cache import sha256_file
+
+        return f"assets/tfjs/samples/{sha256_file(path)[:8]}-{path.name}"
+
+
+WIDGETS: dict[str, Widget] = {
+    w.name: w for w in (PaletteWidget(), HandwritingWidget(), ImageWidget())
+}

@@ -2,6 +2,7 @@
 // the drawing is preprocessed as mkdocs_tfjs/preprocess.py does it and the
 // model's top-k candidates are shown as bars.
 import { registerWidget } from "./runtime.js";
+import { showTopK, softmaxIfNeeded } from "./topk.js";
 
 // ---- Preprocessing: a port of mkdocs_tfjs/preprocess.py (tests compare the two).
 
@@ -75,15 +76,6 @@ export function preprocessDrawing(ink, width, height, size, border, invert) {
   }
   if (!invert) for (let i = 0; i < out.length; i++) out[i] = 1 - out[i];
   return out;
-}
-
-function softmaxIfNeeded(values) {
-  const sum = values.reduce((a, b) => a + b, 0);
-  if (values.every((v) => v >= 0) && Math.abs(sum - 1) < 1e-3) return values;
-  const max = Math.max(...values);
-  const exps = values.map((v) => Math.exp(v - max));
-  const total = exps.reduce((a, b) => a + b, 0);
-  return exps.map((e) => e / total);
 }
 
 // ---- The widget.
@@ -195,27 +187,7 @@ class HandwritingWidget {
 
   show(probabilities) {
     const { labels, topk } = this.ctx.config;
-    const ranked = probabilities.map((p, i) => [p, i]).sort((a, b) => b[0] - a[0]).slice(0, topk);
-    const items = ranked.map(([p, i]) => {
-      const item = document.createElement("li");
-      item.className = "tfjs-topk-item";
-      item.dataset.probability = String(p);
-      const label = document.createElement("span");
-      label.className = "tfjs-topk-label";
-      label.textContent = labels[i];
-      const bar = document.createElement("span");
-      bar.className = "tfjs-bar";
-      const fill = document.createElement("span");
-      fill.className = "tfjs-bar-fill";
-      fill.style.width = (100 * p).toFixed(1) + "%";
-      bar.append(fill);
-      const value = document.createElement("span");
-      value.className = "tfjs-topk-value";
-      value.textContent = (100 * p).toFixed(1) + "%";
-      item.append(label, bar, value);
-      return item;
-    });
-    this.results.replaceChildren(...items);
+    const ranked = showTopK(this.results, probabilities, labels, topk);
     this.answer.textContent = labels[ranked[0][1]];
     this.ctx.status("Recognised " + labels[ranked[0][1]] + " (" + (100 * ranked[0][0]).toFixed(1) + "%); then "
       + ranked.slice(1).map(([p, i]) => labels[i] + " " + (100 * p).toFixed(1) + "%").join(", ") + ".");

@@ -13,7 +13,7 @@ const instances = new Map(); // element id -> Instance
 const scriptLoads = new Map(); // src -> Promise
 let runtimeConfig = null;
 let tfPromise = null;
-let backendInfo = { name: null, reason: "" };
+let backendInfo = { name: null, reason: "", simd: false };
 let observer = null;
 
 // Read once, when this module first runs, with every URL made absolute: under
@@ -98,14 +98,43 @@ async function tryBackend(tf, name) {
   }
 }
 
-// WebGL first (only on a hardware GPU), then WASM, then the plain CPU backend.
+// Above this size a model is worth a (hardware) GPU; below it WebAssembly
+// wins: measured on two cores, a 105k-parameter CNN ran in 0.3 ms on WASM and
+// 9.3 ms on software WebGL, and WebGL's first call compiles shaders for seconds.
+const LARGE_MODEL_BYTES = 4e6;
+
+// What the widgets of the page ask for: an explicit backend, or the largest model.
+function pageRequest() {
+  let explicit = null, largest = 0;
+  document.querySelectorAll(".tfjs-widget[data-config]").forEach((el) => {
+    try {
+      const config = JSON.parse(el.dataset.config);
+      if (config.backend && config.backend !== "auto") explicit = explicit || config.backend;
+      largest = Math.max(largest, config.shippedBytes || 0);
+    } catch (err) { /* a broken widget reports itself */ }
+  });
+  return { explicit, largest };
+}
+
 async function chooseBackend(tf) {
-  const order = ["webgl", "wasm", "cpu"];
+  const { explicit, largest } = pageRequest();
+  const large = largest >= LARGE_MODEL_BYTES;
+  const auto = large ? ["webgl", "wasm", "cpu"] : ["wasm", "webgl", "cpu"];
+  const order = explicit ? [explicit, ...auto.filter((b) => b !== explicit)] : auto;
   const skipped = [];
   for (const name of order) {
     const problem = await tryBackend(tf, name);
     if (!problem) {
-      backendInfo = { name, reason: skipped.length ? skipped.join("; ") : "first choice" };
+      let reason;
+      if (skipped.length) reason = skipped.join("; ");
+      else if (explicit) reason = "backend: " + explicit;
+      else if (name === "webgl") reason = "a model over 4 MB, and a hardware GPU";
+      else reason = "the models here are under 4 MB, where WebAssembly is fastest";
+      let simd = false;
+      if (name === "wasm") {
+        try { simd = await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT"); } catch (err) { simd = false; }
+      }
+      backendInfo = { name, reason, simd };
       return;
     }
     skipped.push(problem);
@@ -185,7 +214,7 @@ class Instance {
           // Warm-up: the first inference compiles kernels; do it before a reader waits.
           tf.tidy(() => { this.execute(tf, this.config.inputs.map((s) => tf.zeros(s.map((d) => d ?? 1)))); });
           this.el.querySelector(".tfjs-card-backend").textContent =
-            backendInfo.name + (backendInfo.reason === "first choice" ? "" : " (" + backendInfo.reason + ")");
+            backendInfo.name + (backendInfo.simd ? " with SIMD" : "") + " (" + backendInfo.reason + ")";
           if (this.widget.prepare) await this.widget.prepare();
           this.setState("ready");
           this.setStatus(this.widget.readyText ? this.widget.readyText() : "Ready.");
