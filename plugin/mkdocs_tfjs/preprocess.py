@@ -141,7 +141,7 @@ def apply_preprocess(rgb: np.ndarray, mode: str) -> np.ndarray:
 def preprocess_image(
     pixels: np.ndarray, height: int, width: int, resize: str, mode: str
 ) -> np.ndarray:
-    """The image widget's whole pipeline: composite, crop, resize, ``preprocess``."""
+    """Run the image widget's whole pipeline: composite, crop, resize, ``preprocess``."""
     return apply_preprocess(resize_image(composite_on_white(pixels), height, width, resize), mode)
 
 
