@@ -169,8 +169,8 @@ class SiteBuild:
                 raise DirectiveError(
                     page,
                     other.line,
-                    "the widgets on this page ask for different backends "
-                    f"(`{explicit[0].backend}` on line {explicit[0].line}, `{other.backend}` here); "
+                    "the widgets on this page ask for different backends (`"
+                    f"{explicit[0].backend}` on line {explicit[0].line}, `{other.backend}` here); "
                     "TF.js runs one backend per page, so give them the same `backend` or none",
                 )
         new = replace_blocks(markdown, blocks, [w.token for w in placed.widgets])
