@@ -13,6 +13,7 @@ test: setup
 models: setup
 	.venv/bin/python models/palette/train.py
 	.venv/bin/python models/digits/train.py
+	.venv/bin/python models/emoji/train.py
 
 benchmark: setup
 	.venv/bin/python benchmarks/run.py

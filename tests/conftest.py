@@ -263,6 +263,19 @@ def place(project: Project, source: Path, rel: str) -> str:
     return rel
 
 
+def training_script(name: str):
+    """Import models/<name>/train.py under its own module name (both scripts are train.py)."""
+    import importlib.util
+
+    module_name = f"{name}_training"
+    if module_name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(module_name, ROOT / "models" / name / "train.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[module_name]
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -282,6 +295,8 @@ def demo_site(tmp_path_factory):
     root = tmp_path_factory.mktemp("demo") / "proj"
     shutil.copytree(ROOT / "docs", root / "docs")
     shutil.copytree(ROOT / "models", root / "models", ignore=shutil.ignore_patterns("__pycache__"))
+    (root / "benchmarks").mkdir()
+    shutil.copy(ROOT / "benchmarks" / "results.md", root / "benchmarks" / "results.md")
     config = (ROOT / "mkdocs.yml").read_text()
     config = re.sub(r"(?m)^site_url: .*$", f"site_url: http://127.0.0.1:{DEMO_PORT}/", config)
     (root / "mkdocs.yml").write_text(config)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import numpy as np
 import pytest
@@ -11,11 +10,10 @@ import pytest
 from mkdocs_tfjs.labels import NAMED_SETS
 from mkdocs_tfjs.preprocess import ink_from_rgba, preprocess_drawing
 
-from .conftest import ROOT, place
+from .conftest import ROOT, place, training_script
 from .test_build import widget_config
 
-sys.path.insert(0, str(ROOT / "models" / "digits"))
-import train as digits_training  # noqa: E402
+digits_training = training_script("digits")
 
 DIGITS_MODEL = ROOT / "models" / "digits" / "digits.keras"
 

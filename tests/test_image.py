@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import shutil
-import sys
 
 import numpy as np
 import pytest
@@ -19,11 +18,10 @@ from mkdocs_tfjs.preprocess import (
     resize_image,
 )
 
-from .conftest import PALETTE_MODEL, ROOT, Project, place
+from .conftest import ROOT, Project, place, training_script
 from .test_build import widget_config
 
-sys.path.insert(0, str(ROOT / "models" / "emoji"))
-import train as emoji_training  # noqa: E402
+emoji_training = training_script("emoji")
 
 EMOJI_MODEL = ROOT / "models" / "emoji" / "classifier.keras"
 CLASSES = ROOT / "models" / "emoji" / "classes.json"
@@ -279,6 +277,7 @@ def test_size_budget_names_the_model_and_the_ways_down_and_strict_fails(emoji_pr
 
 
 def test_samples_are_copied_into_the_site_and_missing_ones_are_errors(emoji_project):
+    (emoji_project.root / "docs").mkdir(exist_ok=True)
     shutil.copy(emoji_training.image_path("twitter", "1f431.png"), emoji_project.root / "docs" / "cat.png")
     emoji_project.page("index.md", "```tfjs\nmodel: models/emoji/classifier.keras\nwidget: image\n"
                        "samples: [docs/cat.png]\n```\n")

@@ -19,7 +19,8 @@ from .test_handwriting import draw_digit, held_out_digits, wait_recognised
 pytestmark = pytest.mark.browser
 ARTIFACTS = ROOT / "test-artifacts"
 DEMO_PAGES = {"palette": ("demos/palette/", "tfjs-palette-1"),
-              "handwriting": ("demos/handwriting/", "tfjs-handwriting-1")}
+              "handwriting": ("demos/handwriting/", "tfjs-handwriting-1"),
+              "image": ("demos/image/", "tfjs-image-1")}
 
 
 def hexes(page, widget_id: str) -> str:
@@ -104,6 +105,9 @@ def test_demo_pages_pass_axe_and_are_screenshotted_in_both_schemes(demo_url, ope
     if name == "handwriting":
         draw_digit(page, widget_id, held_out_digits()[5][1])
         wait_recognised(page, widget_id)
+    if name == "image":
+        page.locator(f"#{widget_id} .tfjs-sample").first.click()
+        page.wait_for_function(f"document.querySelectorAll('#{widget_id} .tfjs-topk-item').length === 5")
     page.add_script_tag(path=str(ROOT / "node_modules" / "axe-core" / "axe.min.js"))
     # Material's own chrome (header, search dialog, sidebars, footer) is Material's to
     # fix; the page content, our widgets included, must pass.

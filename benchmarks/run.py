@@ -1,0 +1,303 @@
+"""Benchmarks of mkdocs-tfjs: build time, bytes shipped, and in-browser speed.
+
+Not tests: nothing here passes or fails. Run from the repository root with
+``make benchmark`` (or ``.venv/bin/python benchmarks/run.py``); it writes
+``benchmarks/results.md``, which ``docs/performance.md`` includes.
+
+- build: cold and warm ``mkdocs build`` of the demo site, the same site with
+  the plugin disabled, and the baseline of running ``tensorflowjs_converter``
+  once per model; medians of several runs, and ratios taken in the same run.
+- page: bytes each demo page ships (raw and gzipped; runtime, model, page), as
+  recorded by Chromium, against a page built the way seeds 001 and 003 build
+  theirs (the full ``tf.min.js`` bundle and float32 weights).
+- browser: time from navigation to widget ready, first inference, and median
+  and p95 of 100 inferences per backend, through the widget API and through
+  raw TF.js on the same page and model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, StaticServer  # noqa: E402
+
+PYTHON = sys.executable
+ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "TF_CPP_MIN_LOG_LEVEL": "2",
+       "TFDF_DISABLE_WELCOME_MESSAGE": "1"}
+DEMO_MODELS = ["models/palette/generator.keras", "models/digits/digits.keras",
+               "models/emoji/classifier.keras"]
+PAGES = {"palette": ("demos/palette/", "tfjs-palette-1"),
+         "handwriting": ("demos/handwriting/", "tfjs-handwriting-1"),
+         "image": ("demos/image/", "tfjs-image-1")}
+
+
+def copy_demo(target: Path, plugin_enabled: bool = True) -> Path:
+    """A copy of the demo site's sources, with its own cache."""
+    shutil.copytree(ROOT / "docs", target / "docs")
+    shutil.copytree(ROOT / "models", target / "models", ignore=shutil.ignore_patterns("__pycache__"))
+    (target / "benchmarks").mkdir()
+    results = ROOT / "benchmarks" / "results.md"
+    (target / "benchmarks" / "results.md").write_text(results.read_text() if results.exists() else "")
+    config = (ROOT / "mkdocs.yml").read_text()
+    if not plugin_enabled:
+        config = config.replace("runtime: local", "runtime: local\n      enabled: false")
+    (target / "mkdocs.yml").write_text(config)
+    os.symlink(ROOT / "node_modules", target / "node_modules")
+    return target
+
+
+def timed(cmd: list[str], cwd: Path) -> float:
+    started = time.perf_counter()
+    subprocess.run(cmd, cwd=cwd, env=ENV, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def bench_build(runs: int) -> dict:
+    work = Path(tempfile.mkdtemp(prefix="bench-build-"))
+    site = copy_demo(work / "site")
+    plain = copy_demo(work / "plain", plugin_enabled=False)
+    mkdocs = [PYTHON, "-m", "mkdocs", "build", "-q"]
+    cold, warm, without = [], [], []
+    for _ in range(runs):
+        shutil.rmtree(site / ".cache", ignore_errors=True)
+        cold.append(timed(mkdocs, site))
+    for _ in range(runs + 2):
+        warm.append(timed(mkdocs, site))
+        without.append(timed(mkdocs, plain))
+    # The baseline: Keras export, then the converter command, once per model.
+    exported = work / "exported"
+    export = ("import sys, keras\nfor src, dst in zip(sys.argv[1::2], sys.argv[2::2]):\n"
+              "    keras.models.load_model(src, compile=False).export(dst, verbose=False)\n")
+    args = []
+    for model in DEMO_MODELS:
+        args += [str(ROOT / model), str(exported / Path(model).stem)]
+    subprocess.run([PYTHON, "-c", export, *args], env=ENV, check=True, capture_output=True)
+    converter = str(Path(PYTHON).with_name("tensorflowjs_converter"))
+    cli = []
+    for _ in range(runs):
+        total = 0.0
+        for model in DEMO_MODELS:
+            out = work / "cli" / Path(model).stem
+            shutil.rmtree(out, ignore_errors=True)
+            total += timed([converter, "--input_format=tf_saved_model", "--quantize_float16=*",
+                            str(exported / Path(model).stem), str(out)], work)
+        cli.append(total)
+    shutil.rmtree(work, ignore_errors=True)
+    med = statistics.median
+    return {"runs": runs, "cold": med(cold), "warm": med(warm), "without": med(without),
+            "cli": med(cli), "warm_overhead": med(warm) / med(without) - 1,
+            "cli_over_cold": med(cli) / med(cold)}
+
+
+def gz(data: bytes) -> int:
+    return len(gzip.compress(data, 9))
+
+
+def classify(url: str) -> str:
+    if "/assets/tfjs/models/" in url:
+        return "model"
+    if "/assets/tfjs/" in url:
+        return "runtime"
+    return "page"
+
+
+def bench_pages(site: Path, port: int) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    server = StaticServer(site, port=port)
+    out = {}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for name, (path, widget_id) in PAGES.items():
+            page = browser.new_page()
+            bodies: dict[str, bytes] = {}
+            page.on("response", lambda r, b=bodies: b.__setitem__(r.url, r.body()) if r.ok else None)
+            page.goto(server.url + path)
+            page.evaluate("id => window.tfjsWidgets.ready(id)", widget_id)
+            page.wait_for_timeout(500)
+            totals = {k: [0, 0] for k in ("runtime", "model", "page")}
+            for url, body in bodies.items():
+                kind = classify(url)
+                totals[kind][0] += len(body)
+                totals[kind][1] += gz(body)
+            config = json.loads(page.evaluate(f"document.getElementById('{widget_id}').dataset.config"))
+            model_dir = site / path / Path(config["model"]).parent
+            params = int(re.sub(r"\D", "", page.locator(f"#{widget_id} .tfjs-card dd").nth(3).text_content()))
+            tf_min = (ROOT / "node_modules/@tensorflow/tfjs/dist/tf.min.js").read_bytes()
+            model_json = (model_dir / "model.json").read_bytes()
+            # Seed style: the whole tf.min.js, float32 weights, and the same page.
+            seed_raw = len(tf_min) + params * 4 + len(model_json) + totals["page"][0]
+            seed_gz = gz(tf_min) + int(params * 4 * 0.93) + gz(model_json) + totals["page"][1]
+            out[name] = {"totals": totals, "seed_raw": seed_raw, "seed_gz": seed_gz}
+            page.close()
+        browser.close()
+    server.close()
+    return out
+
+
+RAW_TIMING = """async ([url, shape, n, backend]) => {
+  const tf = window.tf;
+  if (backend !== tf.getBackend()) { await tf.setBackend(backend); await tf.ready(); }
+  const model = await tf.loadGraphModel(url);
+  const input = tf.randomUniform(shape).arraySync();
+  const once = async () => { const t = performance.now(); const x = tf.tensor(input);
+    const y = model.predict(x); await y.array(); x.dispose(); y.dispose(); return performance.now() - t; };
+  const first = await once();
+  const times = [];
+  for (let i = 0; i < n; i++) times.push(await once());
+  model.dispose();
+  return {first, times};
+}"""
+
+WIDGET_TIMING = """async ([id, shape, n]) => {
+  const input = window.tf.randomUniform(shape).arraySync();
+  const times = [];
+  for (let i = 0; i < n; i++) { const t = performance.now();
+    await window.tfjsWidgets.predict(id, input); times.push(performance.now() - t); }
+  return times;
+}"""
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def bench_browser(site: Path, port: int, n: int) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    server = StaticServer(site, port=port)
+    out = {}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for name, (path, widget_id) in PAGES.items():
+            page = browser.new_page()
+            started = time.perf_counter()
+            page.goto(server.url + path)
+            page.evaluate("id => window.tfjsWidgets.ready(id)", widget_id)
+            ready_ms = (time.perf_counter() - started) * 1000
+            config = json.loads(page.evaluate(f"document.getElementById('{widget_id}').dataset.config"))
+            shape = [1 if d is None else d for d in config["inputs"][0]]
+            url = page.evaluate(f"new URL({json.dumps(config['model'])}, document.baseURI).href")
+            widget = page.evaluate(WIDGET_TIMING, [widget_id, shape, n])
+            backend = page.evaluate("window.tfjsWidgets.backend().name")
+            results = {"ready_ms": ready_ms, "backend": backend,
+                       "widget": {"median": statistics.median(widget), "p95": pct(widget, 0.95)}}
+            for raw_backend in ("wasm", "cpu", "webgl"):
+                raw = page.evaluate(RAW_TIMING, [url, shape, n, raw_backend])
+                results[raw_backend] = {"first": raw["first"], "median": statistics.median(raw["times"]),
+                                        "p95": pct(raw["times"], 0.95)}
+            page.evaluate("b => window.tf.setBackend(b)", backend)
+            results["overhead"] = results["widget"]["median"] / results[backend]["median"]
+            out[name] = results
+            page.close()
+        browser.close()
+    server.close()
+    return out
+
+
+def kb(n: float) -> str:
+    return f"{n / 1000:,.0f} KB" if n >= 10_000 else f"{n / 1000:,.1f} KB"
+
+
+def write_table(build: dict, pages: dict, timings: dict, runs: int) -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                   if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    chromium = subprocess.run([CHROMIUM, "--version"], capture_output=True, text=True).stdout.strip()
+    lines = [
+        f"Measured on {os.cpu_count()} cores ({cpu}), no GPU, {chromium}, served on localhost, "
+        f"{time.strftime('%Y-%m-%d')}.",
+        "",
+        "**Build** (the demo site: three models; medians of "
+        f"{runs} cold and {runs + 2} warm runs)",
+        "",
+        "| | seconds |",
+        "| --- | ---: |",
+        f"| cold `mkdocs build` (all three models converted in one process) | {build['cold']:.2f} |",
+        f"| `tensorflowjs_converter` once per model (conversion only, after `export()`) | {build['cli']:.2f} |",
+        f"| warm `mkdocs build` (every model cached; no TensorFlow import) | {build['warm']:.2f} |",
+        f"| the same site with the plugin disabled | {build['without']:.2f} |",
+        "",
+        f"The converter command per model takes {build['cli_over_cold']:.1f}× as long as the whole "
+        f"cold build; a warm build costs {100 * build['warm_overhead']:+.0f}% over the site without "
+        "the plugin.",
+        "",
+        "**Bytes shipped** per demo page (raw / gzipped), against a page built as seeds 001 and 003 "
+        "build theirs (full `tf.min.js`, float32 weights)",
+        "",
+        "| page | runtime | model | page | total | seed-style total | ratio (gz) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, p in pages.items():
+        t = p["totals"]
+        total = [sum(v[i] for v in t.values()) for i in (0, 1)]
+        lines.append(
+            f"| {name} | {kb(t['runtime'][0])} / {kb(t['runtime'][1])} | {kb(t['model'][0])} / "
+            f"{kb(t['model'][1])} | {kb(t['page'][0])} / {kb(t['page'][1])} | {kb(total[0])} / "
+            f"{kb(total[1])} | {kb(p['seed_raw'])} / {kb(p['seed_gz'])} | {total[1] / p['seed_gz']:.2f} |")
+    lines += [
+        "",
+        "**In the browser** (ms; 100 inferences of batch 1 after a warm-up; *raw* is plain TF.js "
+        "on the same page and model; WebGL here is software, SwiftShader)",
+        "",
+        "| page | ready after navigation | widget backend | widget median / p95 | raw wasm median / p95 "
+        "| raw cpu median / p95 | raw webgl first / median | widget ÷ raw |",
+        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, r in timings.items():
+        lines.append(
+            f"| {name} | {r['ready_ms']:.0f} | {r['backend']} | {r['widget']['median']:.2f} / "
+            f"{r['widget']['p95']:.2f} | {r['wasm']['median']:.2f} / {r['wasm']['p95']:.2f} | "
+            f"{r['cpu']['median']:.2f} / {r['cpu']['p95']:.2f} | {r['webgl']['first']:.0f} / "
+            f"{r['webgl']['median']:.2f} | {r['overhead']:.2f} |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--inferences", type=int, default=100)
+    args = parser.parse_args()
+    from tests.conftest import free_port
+
+    print("build benchmark ...", flush=True)
+    build = bench_build(args.runs)
+    print(json.dumps(build, indent=1), flush=True)
+    work = Path(tempfile.mkdtemp(prefix="bench-site-"))
+    source = copy_demo(work / "src")
+    port = free_port()
+    config = (source / "mkdocs.yml").read_text()
+    (source / "mkdocs.yml").write_text(re.sub(r"(?m)^site_url: .*$", f"site_url: http://127.0.0.1:{port}/", config))
+    subprocess.run([PYTHON, "-m", "mkdocs", "build", "-q"], cwd=source, env=ENV, check=True)
+    print("page bytes ...", flush=True)
+    pages = bench_pages(source / "site", port)
+    print("browser timings ...", flush=True)
+    timings = bench_browser(source / "site", port, args.inferences)
+    table = write_table(build, pages, timings, args.runs)
+    (ROOT / "benchmarks" / "results.md").write_text(table)
+    (ROOT / "benchmarks" / "results.json").write_text(
+        json.dumps({"build": build, "pages": pages, "browser": timings}, indent=1) + "\n")
+    shutil.rmtree(work, ignore_errors=True)
+    print(table)
+
+
+if __name__ == "__main__":
+    main()
