@@ -124,6 +124,7 @@ class SiteBuild:
         self.site_files: dict[str, Path] = {}
         self._over_budget: set[str] = set()
         self._assets = _asset_folder()
+        self._local_sri: dict[str, str] = {}
 
     # -- pages ----------------------------------------------------------
 
@@ -290,11 +291,10 @@ class SiteBuild:
         scripts = {}
         for name in names:
             piece = pieces[name]
-            path = self._runtime_dir() / piece.package / piece.file
-            scripts[name] = {
-                "src": root + piece.vendor_path,
-                "integrity": runtime.sri(path.read_bytes()),
-            }
+            if name not in self._local_sri:  # hashed once per build, not once per page
+                path = self._runtime_dir() / piece.package / piece.file
+                self._local_sri[name] = runtime.sri(path.read_bytes())
+            scripts[name] = {"src": root + piece.vendor_path, "integrity": self._local_sri[name]}
         wasm = pieces["wasm"]
         return {
             "scripts": scripts,

@@ -10,6 +10,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+#: The image widget's ``preprocess`` modes, named as in keras.applications.
+PREPROCESS_MODES = ("none", "scale", "tf", "mobilenet", "caffe", "vgg16", "torch")
+
 _TYPE_NAMES = {
     str: "text",
     int: "a whole number",

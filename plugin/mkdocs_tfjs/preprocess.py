@@ -12,6 +12,8 @@ import functools
 
 import numpy as np
 
+from .options import PREPROCESS_MODES
+
 #: Ink below this (on a 0-1 scale) is anti-aliasing noise, not part of the drawing.
 INK_THRESHOLD = 0.05
 
@@ -73,8 +75,6 @@ def preprocess_drawing(
 
 # -- images (the image widget) ---------------------------------------------
 
-#: The ``preprocess`` modes of the image widget, named as in keras.applications.
-PREPROCESS_MODES = ("none", "scale", "tf", "mobilenet", "caffe", "vgg16", "torch")
 _CAFFE_MEAN_BGR = np.array([103.939, 116.779, 123.68])
 _TORCH_MEAN = np.array([0.485, 0.456, 0.406])
 _TORCH_STD = np.array([0.229, 0.224, 0.225])

@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import DirectiveError
 from .modelinfo import ModelInfo
-from .options import Option
-from .preprocess import PREPROCESS_MODES
+from .options import PREPROCESS_MODES, Option
 
 if TYPE_CHECKING:
     from .spec import WidgetSpec
