@@ -18,6 +18,7 @@ Not tests: nothing here passes or fails. Run from the repository root with
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import json
 import os
@@ -124,18 +125,29 @@ def classify(url: str) -> str:
     return "page"
 
 
-def bench_pages(site: Path, port: int) -> dict:
+@contextlib.contextmanager
+def served_chromium(site: Path, port: int):
+    """Serve the site and yield (base URL, headless Chromium)."""
     from playwright.sync_api import sync_playwright
 
     server = StaticServer(site, port=port)
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            yield server.url, browser
+            browser.close()
+    finally:
+        server.close()
+
+
+def bench_pages(site: Path, port: int) -> dict:
     out = {}
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with served_chromium(site, port) as (base, browser):
         for name, (path, widget_id) in PAGES.items():
             page = browser.new_page()
             bodies: dict[str, bytes] = {}
             page.on("response", lambda r, b=bodies: b.__setitem__(r.url, r.body()) if r.ok else None)
-            page.goto(server.url + path)
+            page.goto(base + path)
             page.evaluate("id => window.tfjsWidgets.ready(id)", widget_id)
             page.wait_for_timeout(500)
             totals = {k: [0, 0] for k in ("runtime", "model", "page")}
@@ -157,8 +169,6 @@ def bench_pages(site: Path, port: int) -> dict:
             cpu_gz = sum(v[1] for v in totals.values()) - sum(gz(b) for b in wasm) + gz(cpu_js)
             out[name] = {"totals": totals, "seed_raw": seed_raw, "seed_gz": seed_gz, "cpu_gz": cpu_gz}
             page.close()
-        browser.close()
-    server.close()
     return out
 
 
@@ -198,16 +208,12 @@ def pct(values: list[float], q: float) -> float:
 
 
 def bench_browser(site: Path, port: int, n: int) -> dict:
-    from playwright.sync_api import sync_playwright
-
-    server = StaticServer(site, port=port)
     out = {}
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with served_chromium(site, port) as (base, browser):
         for name, (path, widget_id) in PAGES.items():
             page = browser.new_page()
             started = time.perf_counter()
-            page.goto(server.url + path)
+            page.goto(base + path)
             page.evaluate("id => window.tfjsWidgets.ready(id)", widget_id)
             ready_ms = (time.perf_counter() - started) * 1000
             config = json.loads(page.evaluate(f"document.getElementById('{widget_id}').dataset.config"))
@@ -228,8 +234,6 @@ def bench_browser(site: Path, port: int, n: int) -> dict:
             results["overhead_mean"] = results["widget"]["mean"] / results[backend]["mean"]
             out[name] = results
             page.close()
-        browser.close()
-    server.close()
     return out
 
 

@@ -3,6 +3,7 @@
 // model's top-k candidates are shown as bars.
 import { registerWidget } from "./runtime.js";
 import { showTopK, softmaxIfNeeded } from "./topk.js";
+import { areaWeights } from "./resize.js";
 
 // ---- Preprocessing: a port of mkdocs_tfjs/preprocess.py (tests compare the two).
 
@@ -16,22 +17,6 @@ export function inkFromRgba(data, width, height) {
     ink[i] = (255 - (grey * alpha + 255 * (1 - alpha))) / 255;
   }
   return ink;
-}
-
-// For each output pixel, the source pixels it covers and their weights.
-function areaWeights(source, target) {
-  const scale = source / target;
-  const rows = [];
-  for (let out = 0; out < target; out++) {
-    const start = out * scale, end = (out + 1) * scale;
-    const row = [];
-    for (let p = Math.floor(start); p < Math.min(source, Math.ceil(end)); p++) {
-      const w = Math.max(0, Math.min(p + 1, end) - Math.max(p, start));
-      if (w > 0) row.push([p, w / scale]);
-    }
-    rows.push(row);
-  }
-  return rows;
 }
 
 export function preprocessDrawing(ink, width, height, size, border, invert) {

@@ -3,27 +3,13 @@
 // mkdocs_tfjs/preprocess.py does it, and the model's top-k classes are shown.
 import { registerWidget } from "./runtime.js";
 import { showTopK, softmaxIfNeeded } from "./topk.js";
+import { areaWeights } from "./resize.js";
 
 // ---- Preprocessing: a port of the image part of mkdocs_tfjs/preprocess.py.
 
 const CAFFE_MEAN_BGR = [103.939, 116.779, 123.68];
 const TORCH_MEAN = [0.485, 0.456, 0.406];
 const TORCH_STD = [0.229, 0.224, 0.225];
-
-function areaWeights(source, target) {
-  const scale = source / target;
-  const rows = [];
-  for (let out = 0; out < target; out++) {
-    const start = out * scale, end = (out + 1) * scale;
-    const row = [];
-    for (let p = Math.floor(start); p < Math.min(source, Math.ceil(end)); p++) {
-      const w = Math.max(0, Math.min(p + 1, end) - Math.max(p, start));
-      if (w > 0) row.push([p, w / scale]);
-    }
-    rows.push(row);
-  }
-  return rows;
-}
 
 export function cropBox(height, width, targetH, targetW, resize) {
   if (resize === "stretch") return [0, 0, height, width];
