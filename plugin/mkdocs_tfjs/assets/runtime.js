@@ -251,8 +251,15 @@ class Instance {
     list.forEach((t) => t.dispose());
     this.lastMs = performance.now() - started;
     this.inferences += 1;
-    const time = this.el.querySelector(".tfjs-card-time");
-    if (time) time.textContent = this.lastMs.toFixed(1) + " ms (" + backendInfo.name + ")";
+    // The model card shows the last time; writing it at most once a frame keeps
+    // DOM work off the inference path.
+    if (!this.cardUpdate) {
+      this.cardUpdate = requestAnimationFrame(() => {
+        this.cardUpdate = 0;
+        const time = this.el.querySelector(".tfjs-card-time");
+        if (time) time.textContent = this.lastMs.toFixed(1) + " ms (" + backendInfo.name + ")";
+      });
+    }
     return Array.isArray(tensors) ? values : values[0];
   }
 
@@ -267,6 +274,7 @@ class Instance {
 
   dispose() {
     this.disposed = true;
+    if (this.cardUpdate) cancelAnimationFrame(this.cardUpdate);
     if (this.widget.dispose) this.widget.dispose();
     if (this.model) this.model.dispose();
     this.model = null;
