@@ -13,7 +13,6 @@ syntax) is text, not a widget, and is left alone.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -161,9 +160,3 @@ def replace_blocks(markdown: str, blocks: list[Block], replacements: list[str]) 
         previous = block.end
     out.extend(lines[previous:])
     return "\n".join(out)
-
-
-def iter_page_blocks(markdown: str, page: str, first_line: int = 1) -> Iterator[Block]:
-    """Find and parse every ``tfjs`` block of a page, in page order."""
-    for block in find_blocks(markdown, first_line):
-        yield read_block(block, page)
