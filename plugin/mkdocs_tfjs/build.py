@@ -75,7 +75,6 @@ class PlacedWidget:
 
     spec: WidgetSpec
     info: ModelInfo
-    key: str
     token: str
     html: str = ""
 
@@ -125,6 +124,7 @@ class SiteBuild:
         self._over_budget: set[str] = set()
         self._assets = _asset_folder()
         self._local_sri: dict[str, str] = {}
+        self._keys: dict[tuple[Path, str, str], str] = {}
 
     # -- pages ----------------------------------------------------------
 
@@ -157,9 +157,9 @@ class SiteBuild:
                     f"{seen_ids[spec.id]}; give each widget on a page its own `id`",
                 )
             seen_ids[spec.id] = block.line
-            key, info = self.model_for(spec)
+            _, info = self.model_for(spec)
             spec.widget.check_model(spec, info)
-            widget = PlacedWidget(spec, info, key, token=f"tfjswidget{self.nonce}x{index}")
+            widget = PlacedWidget(spec, info, token=f"tfjswidget{self.nonce}x{index}")
             widget.html = render_widget(self._context(widget, placed.root))
             placed.widgets.append(widget)
             self.widget_types.add(spec.widget.name)
@@ -207,7 +207,11 @@ class SiteBuild:
 
     def model_for(self, spec: WidgetSpec) -> tuple[str, ModelInfo]:
         """Return the cache key and info of a spec's model, converting it if needed."""
-        key = self.cache.key(spec.model_path, spec.quantize, spec.format)
+        # Hashing a model file costs a read of all its bytes: once per build is enough.
+        inputs = (spec.model_path, spec.quantize, spec.format)
+        if inputs not in self._keys:
+            self._keys[inputs] = self.cache.key(*inputs)
+        key = self._keys[inputs]
         if key in self.models:
             return key, self.models[key]
         found = self.cache.lookup(key, spec.model)
@@ -325,7 +329,6 @@ class SiteBuild:
             "caption": spec.caption,
             "root": root,
             "config": config,
-            "options": spec.options,
             "model": {
                 "source": spec.model,
                 "inputs_text": ", ".join(t.describe() for t in info.inputs),

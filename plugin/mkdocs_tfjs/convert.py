@@ -36,8 +36,12 @@ _INSTALL_HINT = (
 )
 
 
+@functools.cache
 def converter_versions() -> dict[str, str]:
-    """Return the installed versions of the converting packages, without importing them."""
+    """Return the installed versions of the converting packages, without importing them.
+
+    Read once per process: the packages of a running build do not change.
+    """
     versions = {}
     for name in VERSIONED_PACKAGES:
         try:

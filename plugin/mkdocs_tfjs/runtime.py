@@ -107,23 +107,12 @@ def check_local(runtime_dir: Path, names: tuple[str, ...]) -> None:
                 )
 
 
-def copy_local(runtime_dir: Path, site_dir: Path, names: tuple[str, ...]) -> dict[str, dict]:
-    """Copy the pieces into the site; return ``{name: {"path", "integrity"}}``.
-
-    The integrity is computed from the copied bytes, so a page never loads a
-    file that differs from what this build saw.
-    """
+def copy_local(runtime_dir: Path, site_dir: Path, names: tuple[str, ...]) -> None:
+    """Copy the pieces (and their WebAssembly binaries) into the site."""
     check_local(runtime_dir, names)
-    copied = {}
     for name in names:
         piece = pieces()[name]
         for rel in (piece.file, *piece.assets):
-            source = runtime_dir / piece.package / rel
             target = site_dir / VENDOR_DIR / piece.npm_spec / rel
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, target)
-        copied[name] = {
-            "path": piece.vendor_path,
-            "integrity": sri((runtime_dir / piece.package / piece.file).read_bytes()),
-        }
-    return copied
+            shutil.copyfile(runtime_dir / piece.package / rel, target)

@@ -268,7 +268,8 @@ class ImageWidget(ClassifierWidget):
                     f"{', '.join(sorted(_IMAGE_SUFFIXES))}",
                     "samples",
                 )
-            samples.append(path)
+            samples.append((path, self._sample_path(path)))
+        # (source, path in the site): the content hash is taken once, here.
         spec.options["samples"] = samples
 
     def check_model(self, spec: WidgetSpec, info: ModelInfo) -> None:
@@ -282,7 +283,7 @@ class ImageWidget(ClassifierWidget):
 
     def site_files(self, spec: WidgetSpec) -> dict[str, Path]:
         """Ship the samples under content-hashed names."""
-        return {self._sample_path(p): p for p in spec.options["samples"]}
+        return {site_path: source for source, site_path in spec.options["samples"]}
 
     def browser_config(self, spec: WidgetSpec, info: ModelInfo) -> dict[str, Any]:
         """Tell the page the input size, labels, preprocessing and samples."""
@@ -295,7 +296,8 @@ class ImageWidget(ClassifierWidget):
             "preprocess": spec.options["preprocess"],
             "resize": spec.options["resize"],
             "samples": [
-                {"path": self._sample_path(p), "name": p.name} for p in spec.options["samples"]
+                {"path": site_path, "name": source.name}
+                for source, site_path in spec.options["samples"]
             ],
         }
 
