@@ -1,7 +1,7 @@
 // Handwriting widget: draw on a fabric.js canvas; shortly after the pen stops,
 // the drawing is preprocessed as mkdocs_tfjs/preprocess.py does it and the
 // model's top-k candidates are shown as bars.
-import { registerWidget } from "./runtime.js";
+import { coalesce, registerWidget } from "./runtime.js";
 import { showTopK, softmaxIfNeeded } from "./topk.js";
 import { areaWeights } from "./resize.js";
 
@@ -76,8 +76,8 @@ class HandwritingWidget {
     this.inset = this.el.querySelector(".tfjs-hw-inset");
     this.timer = null;
     this.recognised = false;
-    this.busy = false;
-    this.again = false;
+    // A recognition asked for while one runs collapses into one more run.
+    this.recognise = coalesce(() => this.recogniseOnce());
     this.lastInput = null;
     const touch = window.matchMedia && window.matchMedia("(pointer: coarse)").matches;
     this.delay = ctx.config.delay ?? (touch ? 400 : 800);
@@ -150,24 +150,15 @@ class HandwritingWidget {
     return preprocessDrawing(inkFromRgba(data, width, height), width, height, size, border, invert);
   }
 
-  async recognise() {
-    if (this.busy) { this.again = true; return; }
-    this.busy = true;
-    try {
-      do {
-        this.again = false;
-        const input = this.modelInput();
-        if (!input.some((v, i) => (this.ctx.config.invert ? v > 0 : v < 1))) return;
-        this.lastInput = input;
-        const size = this.ctx.config.size;
-        const output = await this.ctx.run((tf, call) => call([tf.tensor4d(input, [1, size, size, 1])]));
-        this.show(softmaxIfNeeded(output[0]));
-        this.drawInset(input);
-        this.recognised = true;
-      } while (this.again);
-    } finally {
-      this.busy = false;
-    }
+  async recogniseOnce() {
+    const input = this.modelInput();
+    if (!input.some((v) => (this.ctx.config.invert ? v > 0 : v < 1))) return;
+    this.lastInput = input;
+    const size = this.ctx.config.size;
+    const output = await this.ctx.run((tf, call) => call([tf.tensor4d(input, [1, size, size, 1])]));
+    this.show(softmaxIfNeeded(output[0]));
+    this.drawInset(input);
+    this.recognised = true;
   }
 
   show(probabilities) {

@@ -1,7 +1,7 @@
 // Image widget: pick, drop, paste or click a sample; the picture is decoded,
 // composited on white, cropped, area-resized and preprocessed exactly as
 // mkdocs_tfjs/preprocess.py does it, and the model's top-k classes are shown.
-import { registerWidget } from "./runtime.js";
+import { coalesce, registerWidget } from "./runtime.js";
 import { showTopK, softmaxIfNeeded } from "./topk.js";
 import { areaWeights } from "./resize.js";
 
@@ -127,8 +127,9 @@ class ImageWidget {
     this.results = this.el.querySelector(".tfjs-topk");
     this.time = this.el.querySelector(".tfjs-img-time");
     this.file = this.el.querySelector(".tfjs-file");
-    this.busy = null;
     this.last = null;
+    // A picture chosen while another is classified replaces any still waiting.
+    this.classify = coalesce((blob, name) => this.classifyOnce(blob, name));
     this.handlers = [
       [this.file, "change", () => this.file.files[0] && this.classify(this.file.files[0], this.file.files[0].name)],
       [this.drop, "dragover", (e) => { e.preventDefault(); this.drop.classList.add("tfjs-dragging"); }],
@@ -176,33 +177,26 @@ class ImageWidget {
     }
   }
 
-  // One picture at a time; a newer choice waits for the running one, then replaces it.
-  async classify(blob, name) {
-    const previous = this.busy;
-    const run = (async () => {
-      if (previous) await previous.catch(() => {});
-      let decoded;
-      try {
-        decoded = await decode(blob);
-      } catch (err) {
-        this.ctx.status("Could not read " + name + " as a picture (" + err.message + ").");
-        return;
-      }
-      const { height, width, labels, preprocess, resize } = this.ctx.config;
-      const rgb = resizeOnWhite(decoded.data, decoded.width, decoded.height, height, width, resize);
-      const input = applyPreprocess(rgb, preprocess);
-      this.showPreview(decoded.bitmap);
-      decoded.bitmap.close();
-      const started = performance.now();
-      const output = await this.ctx.run((tf, call) => call([tf.tensor4d(input, [1, height, width, 3])]));
-      const ms = performance.now() - started;
-      const ranked = showTopK(this.results, softmaxIfNeeded(output[0]), labels, this.ctx.config.topk);
-      this.time.textContent = "Inference: " + ms.toFixed(1) + " ms";
-      this.last = { name, rgb: Array.from(rgb), input: Array.from(input), width: decoded.width, height: decoded.height };
-      this.ctx.status(name + ": " + ranked.map(([p, i]) => labels[i] + " " + (100 * p).toFixed(1) + "%").join(", ") + ".");
-    })();
-    this.busy = run;
-    return run;
+  async classifyOnce(blob, name) {
+    let decoded;
+    try {
+      decoded = await decode(blob);
+    } catch (err) {
+      this.ctx.status("Could not read " + name + " as a picture (" + err.message + ").");
+      return;
+    }
+    const { height, width, labels, preprocess, resize } = this.ctx.config;
+    const rgb = resizeOnWhite(decoded.data, decoded.width, decoded.height, height, width, resize);
+    const input = applyPreprocess(rgb, preprocess);
+    this.showPreview(decoded.bitmap);
+    decoded.bitmap.close();
+    const started = performance.now();
+    const output = await this.ctx.run((tf, call) => call([tf.tensor4d(input, [1, height, width, 3])]));
+    const ms = performance.now() - started;
+    const ranked = showTopK(this.results, softmaxIfNeeded(output[0]), labels, this.ctx.config.topk);
+    this.time.textContent = "Inference: " + ms.toFixed(1) + " ms";
+    this.last = { name, rgb: Array.from(rgb), input: Array.from(input), width: decoded.width, height: decoded.height };
+    this.ctx.status(name + ": " + ranked.map(([p, i]) => labels[i] + " " + (100 * p).toFixed(1) + "%").join(", ") + ".");
   }
 
   showPreview(bitmap) {

@@ -1,6 +1,6 @@
 // Palette widget: a generator model turns a noise vector into k colours.
 // Generate asks for a new palette; a click on a swatch copies its hex code.
-import { registerWidget } from "./runtime.js";
+import { coalesce, registerWidget } from "./runtime.js";
 
 function toHex(rgb) {
   return "#" + rgb.map((v) => {
@@ -18,10 +18,10 @@ function luminance([r, g, b]) {
 class PaletteWidget {
   constructor(ctx) {
     this.ctx = ctx;
-    this.busy = false;
-    this.again = false;
     this.swatches = ctx.el.querySelector(".tfjs-palette-swatches");
     this.button = ctx.el.querySelector(".tfjs-generate");
+    // Clicks that arrive while a palette is being computed collapse into one more run.
+    this.generate = coalesce(() => this.generateOnce());
     this.onGenerate = () => this.generate();
     this.onCopy = (event) => {
       const swatch = event.target.closest(".tfjs-swatch");
@@ -40,24 +40,13 @@ class PaletteWidget {
     return "Press Generate for a new palette; select a swatch to copy its hex code.";
   }
 
-  // Clicks that arrive while a palette is being computed collapse into one
-  // more run, so fast clicking never piles up inferences.
-  async generate() {
-    if (this.busy) { this.again = true; return; }
-    this.busy = true;
-    try {
-      do {
-        this.again = false;
-        const { noiseSize, noise } = this.ctx.config;
-        const values = await this.ctx.run((tf, call) => {
-          const z = noise === "normal" ? tf.randomNormal([1, noiseSize]) : tf.randomUniform([1, noiseSize]);
-          return call([z]);
-        });
-        this.show(values[0]);
-      } while (this.again);
-    } finally {
-      this.busy = false;
-    }
+  async generateOnce() {
+    const { noiseSize, noise } = this.ctx.config;
+    const values = await this.ctx.run((tf, call) => {
+      const z = noise === "normal" ? tf.randomNormal([1, noiseSize]) : tf.randomUniform([1, noiseSize]);
+      return call([z]);
+    });
+    this.show(values[0]);
   }
 
   show(flat) {

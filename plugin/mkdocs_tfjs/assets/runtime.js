@@ -329,6 +329,27 @@ export function scan() {
   });
 }
 
+// Wrap an async function so calls that arrive while it runs collapse into one
+// more run, with the newest arguments: fast clicks or drops never pile up
+// inferences, and the last request is the one answered.
+export function coalesce(fn) {
+  let running = null, pending = null;
+  return (...args) => {
+    if (running) { pending = args; return running; }
+    running = (async () => {
+      try {
+        for (let next = args; next; next = pending) {
+          pending = null;
+          await fn(...next);
+        }
+      } finally {
+        running = null;
+      }
+    })();
+    return running;
+  };
+}
+
 export function registerWidget(name, Widget) {
   widgetTypes.set(name, Widget);
   scan();
