@@ -48,14 +48,15 @@ def test_build_renders_the_widget_and_ships_a_content_hashed_model(project, shar
     assert f"<dd>{keras_palette.count_params():,}</dd>" in html
 
 
-def test_second_build_is_served_from_the_cache_without_importing_tensorflow(project):
+def test_native_conversion_then_cache_never_import_tensorflow(project):
     project.config()
     project.page("index.md", PALETTE_BLOCK)
     first = project.build()
     assert first.returncode == 0, first.output
-    assert first.tensorflow_imported is True
+    # The default converter is the native one: no TensorFlow even for a cold build.
+    assert first.tensorflow_imported is False
     size = human_bytes(PALETTE_MODEL.stat().st_size)
-    assert re.search(rf"INFO +- +mkdocs_tfjs: converted models/palette/generator.keras \({size} → "
+    assert re.search(rf"INFO +- +mkdocs_tfjs: converted models/palette/generator.keras natively \({size} → "
                      r"\d+\.\d KB, float16\) in \d+\.\d\d s", first.output), first.output
     assert (project.root / ".cache/plugin/tfjs").is_dir()
 
@@ -105,6 +106,9 @@ def test_h5_legacy_h5_and_saved_model_folders_convert(project, variant_models, s
     project.page("index.md", f"```tfjs\nmodel: {rel}\nwidget: palette\n```\n")
     result = project.build()
     assert result.returncode == 0, result.output
+    # Keras files (Keras 3 and legacy tf_keras .h5) convert natively; a SavedModel needs TensorFlow.
+    how = "with TensorFlow (a SavedModel folder)" if kind == "saved_model" else "natively"
+    assert f"converted {rel} {how} (" in result.output, result.output
     config = widget_config((project.site / "index.html").read_text(), "tfjs-palette-1")
     assert config["noiseSize"] == 5 and config["colours"] == 5
     assert (project.site / config["model"]).is_file()
@@ -220,7 +224,7 @@ def test_size_budget_warns_and_strict_mode_fails(project, shared_cache):
     project.page("index.md", "# Big\n" + PALETTE_BLOCK)
     relaxed = project.build()
     assert relaxed.returncode == 0
-    assert re.search(r"WARNING.*docs/index.md:3: models/palette/generator.keras converts to 57.0 KB "
+    assert re.search(r"WARNING.*docs/index.md:3: models/palette/generator.keras converts to \d\d\.\d KB "
                      r"\(float16\), over the size_budget of 20.0 KB", relaxed.output)
     assert "quantize: uint8" in relaxed.output
     strict = project.build("--strict")

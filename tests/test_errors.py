@@ -8,7 +8,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 import zipfile
 from pathlib import Path
 
@@ -151,17 +150,11 @@ def test_a_build_killed_mid_conversion_leaves_the_cache_usable(project):
     project.config()
     project.page("index.md", PALETTE_BLOCK)
     cache = project.root / ".cache/plugin/tfjs"
-    process = subprocess.Popen([sys.executable, str(REPORT_SCRIPT), "build"], cwd=project.root,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
-    deadline = time.monotonic() + 120
-    # Kill it as soon as the conversion has started writing.
-    while time.monotonic() < deadline and not list(cache.glob(".tmp-*/model")):
-        if process.poll() is not None:
-            pytest.fail("the build finished before it could be killed")
-        time.sleep(0.005)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    killer = Path(__file__).with_name("helpers") / "mkdocs_killed_mid_write.py"
+    killed = subprocess.run([sys.executable, str(killer), "build"], cwd=project.root, capture_output=True,
+                            env={**os.environ, "NO_MKDOCS_2_WARNING": "1"}, timeout=300)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert list(cache.glob(".tmp-*/model/group1-shard*")), "it died with a half-written conversion"
     assert not [p for p in cache.iterdir() if not p.name.startswith(".tmp-")], \
         "a killed conversion must leave no entry a later build would trust"
     site_models = project.site / "assets/tfjs/models"

@@ -21,7 +21,7 @@ from typing import Any
 
 from . import runtime
 from .cache import ModelCache, publish
-from .convert import load_converter
+from .convert import choose_converter, load_tensorflow
 from .directive import find_blocks, read_block, replace_blocks
 from .errors import DirectiveError, TfjsError
 from .modelfile import check_model_file
@@ -67,6 +67,7 @@ class Settings:
     runtime_dir: Path | None = None
     size_budget: int = 10 * 1000**2
     backend: str = "auto"
+    converter: str = "auto"
 
 
 @dataclass
@@ -207,8 +208,9 @@ class SiteBuild:
 
     def model_for(self, spec: WidgetSpec) -> tuple[str, ModelInfo]:
         """Return the cache key and info of a spec's model, converting it if needed."""
+        requested = spec.converter or self.settings.converter
         # Hashing a model file costs a read of all its bytes: once per build is enough.
-        inputs = (spec.model_path, spec.quantize, spec.format)
+        inputs = (spec.model_path, spec.quantize, spec.format, requested)
         if inputs not in self._keys:
             self._keys[inputs] = self.cache.key(*inputs)
         key = self._keys[inputs]
@@ -218,17 +220,24 @@ class SiteBuild:
         if found is None:
             try:
                 check_model_file(spec.model_path, spec.model)
-                seconds = load_converter()
-                if seconds:
-                    self.info(f"loaded TensorFlow and the converter in {seconds:.1f} s")
+                choice = choose_converter(spec.model_path, requested, spec.model)
+                if choice.converter == "tensorflow":
+                    seconds = load_tensorflow()
+                    if seconds:
+                        self.info(f"loaded TensorFlow and the converter in {seconds:.1f} s")
                 found = self.cache.convert(
-                    key, spec.model_path, spec.model, spec.quantize, spec.format
+                    key, spec.model_path, spec.model, spec.quantize, spec.format, choice
                 )
             except TfjsError as exc:
                 raise DirectiveError(spec.page, spec.line, str(exc)) from exc
             self.converted += 1
+            how = (
+                "natively"
+                if found.converter == "native"
+                else f"with TensorFlow ({found.converter_reason})"
+            )
             self.info(
-                f"converted {spec.model} ({human_bytes(found.source_bytes)} → "
+                f"converted {spec.model} {how} ({human_bytes(found.source_bytes)} → "
                 f"{human_bytes(found.shipped_bytes)}, {spec.quantize}) in "
                 f"{found.convert_seconds:.2f} s"
             )

@@ -1,9 +1,9 @@
 """Converted models on disk, keyed by a hash of everything that shapes them.
 
-The key covers the model's bytes, the options that change the output and the
-versions of the converting packages, so an unchanged model is converted once,
-across builds and ``mkdocs serve`` rebuilds. Reading the key needs no
-TensorFlow.
+The key covers the model's bytes, the options that change the output, the
+converter asked for and the versions of the converters that may run, so an
+unchanged model is converted once, across builds and ``mkdocs serve``
+rebuilds. Reading the key needs no TensorFlow.
 
 Entries are written into a private temporary folder and renamed into place
 only when complete (``info.json`` last), so a build killed mid-conversion
@@ -22,12 +22,12 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from .convert import converter_versions, timed_convert
+from .convert import Choice, convert_model, converter_versions
 from .errors import ConversionError
 from .modelinfo import ModelInfo, count_weights, read_signature
 
 #: Bump when the conversion recipe changes, so old entries are not reused.
-SCHEME = "1"
+SCHEME = "2"
 INFO = "info.json"
 _TMP_PREFIX = ".tmp-"
 
@@ -72,14 +72,15 @@ class ModelCache:
         self.root.mkdir(parents=True, exist_ok=True)
         self._remove_abandoned_temporaries()
 
-    def key(self, source: Path, quantize: str, fmt: str) -> str:
+    def key(self, source: Path, quantize: str, fmt: str, converter: str) -> str:
         """Return the cache key of a model with these options."""
         parts = {
             "scheme": SCHEME,
             "source": hash_source(source),
             "quantize": quantize,
             "format": fmt,
-            "versions": converter_versions(),
+            "converter": converter,
+            "versions": converter_versions(converter),
         }
         return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:32]
 
@@ -98,12 +99,14 @@ class ModelCache:
         shutil.rmtree(entry, ignore_errors=True)
         return None
 
-    def convert(self, key: str, source: Path, label: str, quantize: str, fmt: str) -> ModelInfo:
+    def convert(
+        self, key: str, source: Path, label: str, quantize: str, fmt: str, choice: Choice
+    ) -> ModelInfo:
         """Convert ``source`` into a new entry for ``key`` and return its info."""
         work = Path(tempfile.mkdtemp(prefix=f"{_TMP_PREFIX}{os.getpid()}-", dir=self.root))
         try:
             out = work / "model"
-            result = timed_convert(source, out, quantize, label)
+            result = convert_model(source, out, quantize, label, choice)
             model_json = out / "model.json"
             if not model_json.exists():
                 raise ConversionError(f"{label}: the converter wrote no model.json")
@@ -123,7 +126,9 @@ class ModelCache:
                 files=files,
                 content_hash=hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest(),
                 convert_seconds=round(result["seconds"], 3),
-                versions=converter_versions(),
+                versions=converter_versions(result["converter"]),
+                converter=result["converter"],
+                converter_reason=result["reason"],
             )
             # info.json is written last: an entry without it is never trusted.
             (out / INFO).write_text(json.dumps(info.to_json(), indent=1))

@@ -16,7 +16,11 @@ class TfjsConfig(base.Config):
     """Weight quantization for blocks that do not set their own `quantize`."""
 
     format = c.Choice(("graph",), default="graph")
-    """TF.js model format: `graph` (Keras `export()` → SavedModel → graph model)."""
+    """TF.js model format: `graph` (a TF.js graph model)."""
+
+    converter = c.Choice(("auto", "native", "tensorflow"), default="auto")
+    """`auto`: the native converter (numpy and h5py) when it supports every layer, else
+    TensorFlow's when installed (`pip install "mkdocs-tfjs[tensorflow]"`); `native`; `tensorflow`."""
 
     cache = c.Type(bool, default=True)
     """Keep converted models between builds; with `false`, every build converts."""

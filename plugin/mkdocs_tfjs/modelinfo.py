@@ -46,6 +46,9 @@ class ModelInfo:
     content_hash: str = ""
     convert_seconds: float = 0.0
     versions: dict[str, str] = field(default_factory=dict)
+    #: Which converter wrote the model (``native`` or ``tensorflow``), and why when not native.
+    converter: str = "native"
+    converter_reason: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """Return a JSON-ready dict (the cache's ``info.json``)."""

@@ -52,6 +52,7 @@ class TfjsPlugin(BasePlugin[TfjsConfig]):
             runtime_dir=project_dir / self.config.runtime_dir,
             size_budget=size_budget,
             backend=self.config.backend,
+            converter=self.config.converter,
         )
         if self.config.cache:
             cache_root = settings.cache_dir

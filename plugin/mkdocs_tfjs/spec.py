@@ -22,6 +22,7 @@ from .widgets import WIDGETS, Widget
 QUANTIZE_CHOICES = ("none", "float16", "uint8")
 FORMAT_CHOICES = ("graph",)
 BACKEND_CHOICES = ("auto", "webgl", "wasm", "cpu")
+CONVERTER_CHOICES = ("auto", "native", "tensorflow")
 _HTML_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
 
 COMMON_OPTIONS: tuple[Option, ...] = (
@@ -48,6 +49,14 @@ COMMON_OPTIONS: tuple[Option, ...] = (
         (str,),
         "TF.js model format; defaults to the plugin's `format`.",
         choices=FORMAT_CHOICES,
+    ),
+    Option(
+        "converter",
+        (str,),
+        "Which converter turns the model into TF.js: `auto` (native when it supports every "
+        "layer, else TensorFlow's when installed), `native` or `tensorflow`; defaults to the "
+        "plugin's `converter`.",
+        choices=CONVERTER_CHOICES,
     ),
     Option(
         "backend",
@@ -84,6 +93,7 @@ class WidgetSpec:
     title: str | None = None
     caption: str | None = None
     backend: str | None = None
+    converter: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
 
     def error(self, message: str) -> DirectiveError:
@@ -152,6 +162,7 @@ def make_spec(
         format=checked.get("format", default_format),
         title=checked.get("title"),
         backend=checked.get("backend"),
+        converter=checked.get("converter"),
         caption=checked.get("caption"),
         options={o.name: checked.get(o.name) for o in widget.options},
     )

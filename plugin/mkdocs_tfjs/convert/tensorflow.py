@@ -1,11 +1,11 @@
-"""Convert a Keras model or SavedModel to a TensorFlow.js graph model.
+"""TensorFlow's converter: for SavedModel folders and layers the native converter lacks.
 
-Keras 3 writes layer configs that TF.js's layers loader rejects, so the path
-is: load with Keras, ``export()`` a SavedModel into a temporary folder, and
-convert that with the tensorflowjs package in this same process (the
-``tensorflowjs_converter`` command would spend about 3 s per model importing
-TensorFlow again). TensorFlow is imported here, inside the functions, and
-nowhere else: a build whose models are all cached never loads it.
+The path is: load with Keras, ``export()`` a SavedModel into a temporary
+folder, and convert that with the tensorflowjs package in this same process
+(the ``tensorflowjs_converter`` command would spend about 3 s per model
+importing TensorFlow again). It needs the ``[tensorflow]`` extra. TensorFlow
+is imported here, inside the functions, and in no other module of the
+package.
 
 Nothing is ever written next to the author's model.
 """
@@ -19,36 +19,15 @@ import re
 import sys
 import tempfile
 import time
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from .errors import ConversionError
-
-KERAS_SUFFIXES = (".keras", ".h5", ".hdf5")
-
-#: Packages whose versions change the converted output (part of the cache key).
-VERSIONED_PACKAGES = ("tensorflow", "tensorflowjs", "keras")
+from ..errors import ConversionError
 
 _INSTALL_HINT = (
-    "install the plugin with its pinned converter set: pip install mkdocs-tfjs "
-    "(or, in this repository, ./scripts/bootstrap)"
+    'install TensorFlow\'s converter with pip install "mkdocs-tfjs[tensorflow]", or use '
+    "`converter: native`"
 )
-
-
-@functools.cache
-def converter_versions() -> dict[str, str]:
-    """Return the installed versions of the converting packages, without importing them.
-
-    Read once per process: the packages of a running build do not change.
-    """
-    versions = {}
-    for name in VERSIONED_PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "missing"
-    return versions
 
 
 @functools.cache
@@ -149,8 +128,6 @@ def _explain_load_error(label: str, source: Path, exc: Exception) -> str:
     if custom and "could not be deserialized" in text:
         layer = _first_unknown_class(text) or custom.group(1)
         return _unregistered(label, layer)
-    if source.stat().st_size == 0:
-        return f"{label}: the file is empty; save the model again with model.save()"
     return (
         f"{label}: Keras cannot load this file as a model ({type(exc).__name__}: "
         f"{_first_line(exc)}); save it again with model.save('model.keras')"
@@ -226,14 +203,3 @@ def load_converter() -> float:
     started = time.perf_counter()
     _import_converter()
     return time.perf_counter() - started
-
-
-def timed_convert(source: Path, out_dir: Path, quantize: str, label: str) -> dict[str, Any]:
-    """Run :func:`convert_model` and add the seconds it took as ``seconds``.
-
-    The one-off import of TensorFlow is not counted; see :func:`load_converter`.
-    """
-    started = time.perf_counter()
-    result = convert_model(source, out_dir, quantize, label)
-    result["seconds"] = time.perf_counter() - started
-    return result

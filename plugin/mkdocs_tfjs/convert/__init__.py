@@ -1,0 +1,175 @@
+"""Convert a Keras model (or a SavedModel folder) to a TensorFlow.js graph model.
+
+Two converters sit behind :func:`convert_model`:
+
+- ``native`` (``native.py`` and the modules it uses): reads ``.keras`` and
+  ``.h5`` files with numpy and h5py and writes the graph model itself. It is
+  the default: no TensorFlow, no tensorflowjs, milliseconds per model.
+- ``tensorflow`` (``tensorflow.py``): Keras ``export()`` then tensorflowjs, for
+  SavedModel folders and layers the native converter does not lower. It needs
+  the ``[tensorflow]`` extra, and is the only module that imports TensorFlow.
+
+``auto`` takes the native converter when it supports every layer of the
+model, else TensorFlow's when it is installed, else fails with both ways out.
+Nothing here imports MkDocs.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import time
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConversionError
+from .keras_file import read_keras_file
+from .native import UnsupportedLayer, convert_native, unsupported_layers
+
+CONVERTERS = ("auto", "native", "tensorflow")
+#: Bump when the native converter's output changes for the same model (part of the cache key).
+NATIVE_VERSION = "1"
+EXTRA_HINT = 'pip install "mkdocs-tfjs[tensorflow]"'
+
+
+@dataclass(frozen=True)
+class Choice:
+    """Which converter runs for a model, and why (for the build log)."""
+
+    converter: str
+    reason: str = ""
+    #: Chosen by ``auto``: TensorFlow's converter may still take over (see :func:`convert_model`).
+    auto: bool = False
+
+
+def tensorflow_available() -> bool:
+    """Return whether the TensorFlow converter is installed, without importing it."""
+    return all(importlib.util.find_spec(name) is not None for name in ("tensorflow", "tensorflowjs"))
+
+
+@functools.cache
+def _package_versions(names: tuple[str, ...]) -> dict[str, str]:
+    versions = {}
+    for name in names:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "missing"
+    return versions
+
+
+def converter_versions(converter: str) -> dict[str, str]:
+    """Return what, besides the model and options, shapes the output of ``converter``.
+
+    For ``auto`` that is both converters' versions: which one runs depends on
+    the model and on whether TensorFlow is installed.
+    """
+    native = {"native": NATIVE_VERSION, **_package_versions(("numpy", "h5py"))}
+    if converter == "native":
+        return native
+    tensorflow = _package_versions(("tensorflow", "tensorflowjs", "keras"))
+    if converter == "tensorflow":
+        return tensorflow
+    return {**native, **(tensorflow if tensorflow_available() else {"tensorflow": "missing"})}
+
+
+def choose_converter(source: Path, requested: str, label: str) -> Choice:
+    """Decide which converter handles ``source``; raise when none can.
+
+    Reads only the model's config: no TensorFlow import, no weights.
+    """
+    if source.is_dir():
+        if not tensorflow_available():
+            raise ConversionError(
+                f"{label}: a SavedModel folder is converted by TensorFlow's converter, which is "
+                f"not installed; install it with {EXTRA_HINT}, or give the plugin the Keras "
+                "file (.keras or .h5) the folder was exported from"
+            )
+        return Choice("tensorflow", "a SavedModel folder")
+    if requested == "tensorflow":
+        if not tensorflow_available():
+            raise ConversionError(
+                f"{label}: `converter: tensorflow` needs TensorFlow and tensorflowjs; install "
+                f"them with {EXTRA_HINT}, or use `converter: native`"
+            )
+        return Choice("tensorflow", "converter: tensorflow")
+    if requested == "native":
+        return Choice("native")
+    missing = unsupported_layers(read_keras_file(source, label).config)
+    if not missing:
+        return Choice("native", auto=True)
+    if tensorflow_available():
+        return Choice("tensorflow", f"the native converter does not support {_describe(missing)}")
+    raise unsupported_error(label, missing)
+
+
+def _describe(layers: list[tuple[str, str, str]]) -> str:
+    first = f"the layer `{layers[0][1]}` of class {layers[0][0]}"
+    if layers[0][2]:
+        first += f" ({layers[0][2]})"
+    others = sorted({cls for cls, _, _ in layers[1:] if cls != layers[0][0]})
+    return first + (f" (nor {', '.join(others)})" if others else "")
+
+
+def unsupported_error(label: str, layers: list[tuple[str, str, str]]) -> ConversionError:
+    """Return the error for a model with layers the native converter does not lower."""
+    supported = (
+        "build the model from supported layers (the list is on the page 'How conversion and "
+        "caching work' of the plugin's docs)"
+    )
+    if tensorflow_available():
+        way = "set `converter: auto` or `converter: tensorflow` to use TensorFlow's converter"
+    else:
+        way = f"install TensorFlow's converter ({EXTRA_HINT}; `converter: auto` then uses it)"
+    return ConversionError(
+        f"{label}: the native converter does not support {_describe(layers)}; "
+        f"either {way}, or {supported}"
+    )
+
+
+def convert_model(source: Path, out_dir: Path, quantize: str, label: str, choice: Choice) -> dict[str, Any]:
+    """Convert ``source`` into ``out_dir`` (which must not exist yet) with the chosen converter.
+
+    Returns ``{"params": int | None, "seconds": float, "converter": str, "reason": str}``.
+    In ``auto`` mode a layer option the native converter refuses (found only
+    while lowering) hands the model to TensorFlow's converter when it is there.
+    """
+    started = time.perf_counter()
+    if choice.converter == "native":
+        try:
+            result = convert_native(source, out_dir, quantize, label, NATIVE_VERSION)
+        except UnsupportedLayer as exc:
+            if not (choice.auto and tensorflow_available()):
+                raise unsupported_error(label, exc.layers) from exc
+            choice = Choice("tensorflow", f"the native converter does not support {_describe(exc.layers)}")
+            _remove(out_dir)
+            result = _convert_tensorflow(source, out_dir, quantize, label)
+    else:
+        result = _convert_tensorflow(source, out_dir, quantize, label)
+    return {
+        "params": result.get("params"),
+        "seconds": time.perf_counter() - started,
+        "converter": choice.converter,
+        "reason": choice.reason,
+    }
+
+
+def _convert_tensorflow(source: Path, out_dir: Path, quantize: str, label: str) -> dict[str, Any]:
+    from . import tensorflow
+
+    return tensorflow.convert_model(source, out_dir, quantize, label)
+
+
+def _remove(path: Path) -> None:
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def load_tensorflow() -> float:
+    """Import TensorFlow and its converter once; return the seconds it took (0 if done)."""
+    from . import tensorflow
+
+    return tensorflow.load_converter()

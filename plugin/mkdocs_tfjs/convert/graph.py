@@ -1,0 +1,233 @@
+"""Build a TensorFlow.js graph model and write ``model.json`` and its weight shards.
+
+A :class:`Graph` collects nodes (``Placeholder``, ``Const`` and ops) with
+their static shapes, which the lowering needs (``Flatten``, ``Reshape``,
+pooling). :func:`write_graph_model` writes the format TF.js's
+``loadGraphModel`` reads: the topology as TensorFlow ``NodeDef`` JSON, the
+serving signature, and one weights group split into 4 MB shards, float32 or
+quantized to float16 / affine uint8 exactly as tensorflowjs does.
+
+Output is deterministic: node names come from layer names, keys are sorted,
+and nothing records a time or a path. Nothing here knows a Keras layer.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+SHARD_BYTES = 4 * 1024 * 1024
+_DTYPES = {"float32": "DT_FLOAT", "int32": "DT_INT32", "bool": "DT_BOOL"}
+
+Shape = tuple  # of int | None; None is a size known only when the model runs
+
+
+@dataclass
+class Tensor:
+    """An edge of the graph: a node's output and its static shape and dtype."""
+
+    name: str
+    shape: Shape
+    dtype: str = "float32"
+
+    @property
+    def rank(self) -> int:
+        """Return the number of dimensions."""
+        return len(self.shape)
+
+
+@dataclass
+class Graph:
+    """Nodes in the order they were added, and the weights of the ``Const`` nodes."""
+
+    nodes: list[dict[str, Any]] = field(default_factory=list)
+    weights: list[tuple[str, np.ndarray]] = field(default_factory=list)
+    inputs: list[Tensor] = field(default_factory=list)
+    _names: set[str] = field(default_factory=set)
+    _consts: dict[str, Tensor] = field(default_factory=dict)
+
+    def unique(self, hint: str) -> str:
+        """Return a node name based on ``hint`` that no node has yet."""
+        base = re.sub(r"[^A-Za-z0-9_./-]", "_", hint).strip("/") or "node"
+        name, n = base, 0
+        while name in self._names:
+            n += 1
+            name = f"{base}_{n}"
+        self._names.add(name)
+        return name
+
+    def placeholder(self, hint: str, shape: Shape, dtype: str = "float32") -> Tensor:
+        """Add a model input."""
+        name = self.unique(hint)
+        self.nodes.append(
+            {
+                "name": name,
+                "op": "Placeholder",
+                "attr": {"dtype": {"type": _DTYPES[dtype]}, "shape": {"shape": _shape_proto(shape)}},
+            }
+        )
+        tensor = Tensor(name, tuple(shape), dtype)
+        self.inputs.append(tensor)
+        return tensor
+
+    def const(self, hint: str, value: Any, dtype: str = "float32", key: str | None = None) -> Tensor:
+        """Add a constant; ``key`` shares one node between callers that give the same key."""
+        if key is not None and key in self._consts:
+            return self._consts[key]
+        array = np.ascontiguousarray(np.asarray(value, dtype=dtype))
+        name = self.unique(hint)
+        self.nodes.append(
+            {
+                "name": name,
+                "op": "Const",
+                "attr": {
+                    "dtype": {"type": _DTYPES[dtype]},
+                    "value": {
+                        "tensor": {"dtype": _DTYPES[dtype], "tensorShape": _shape_proto(array.shape)}
+                    },
+                },
+            }
+        )
+        self.weights.append((name, array))
+        tensor = Tensor(name, tuple(array.shape), dtype)
+        if key is not None:
+            self._consts[key] = tensor
+        return tensor
+
+    def op(
+        self,
+        op: str,
+        inputs: list[Tensor],
+        shape: Shape,
+        hint: str,
+        attrs: dict[str, Any] | None = None,
+        dtype: str = "float32",
+    ) -> Tensor:
+        """Add an op node; ``attrs`` are given as Python values (see :func:`attr`)."""
+        name = self.unique(hint)
+        node: dict[str, Any] = {"name": name, "op": op, "input": [t.name for t in inputs]}
+        node["attr"] = {key: attr(value) for key, value in (attrs or {}).items()}
+        self.nodes.append(node)
+        return Tensor(name, tuple(shape), dtype)
+
+    def ops(self) -> list[str]:
+        """Return the sorted op names used by the graph."""
+        return sorted({node["op"] for node in self.nodes})
+
+
+class DType(str):
+    """A dtype attribute value (``DType("float32")``)."""
+
+
+def attr(value: Any) -> dict[str, Any]:
+    """Return TensorFlow's ``AttrValue`` JSON for a Python value."""
+    if isinstance(value, DType):
+        return {"type": _DTYPES[str(value)]}
+    if isinstance(value, bool):
+        return {"b": value}
+    if isinstance(value, int):
+        return {"i": str(value)}
+    if isinstance(value, float):
+        return {"f": value}
+    if isinstance(value, str):
+        return {"s": _b64(value)}
+    if isinstance(value, (list, tuple)):
+        if all(isinstance(v, str) for v in value) and value:
+            return {"list": {"s": [_b64(v) for v in value]}}
+        if all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+            return {"list": {"i": [str(v) for v in value]}}
+        return {"list": {"f": [float(v) for v in value]}}
+    raise TypeError(f"no AttrValue for {value!r}")
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def _shape_proto(shape: Shape) -> dict[str, Any]:
+    if not shape:
+        return {}
+    return {"dim": [{"size": str(-1 if d is None else int(d))} for d in shape]}
+
+
+def write_graph_model(
+    graph: Graph,
+    outputs: list[Tensor],
+    out_dir: Path,
+    quantize: str,
+    metadata: dict[str, Any],
+) -> dict[str, Any]:
+    """Write ``model.json`` and ``group1-shard*.bin`` into ``out_dir`` (created here).
+
+    Returns the ``model.json`` content.
+    """
+    final = []
+    for index, tensor in enumerate(outputs):
+        final.append(graph.op("Identity", [tensor], tensor.shape, "Identity", {"T": DType(tensor.dtype)}, tensor.dtype))
+    width = len(str(max(len(graph.inputs), len(outputs)) - 1))
+    signature = {
+        "inputs": {f"input_{i:0{width}d}": _tensor_info(t) for i, t in enumerate(graph.inputs)},
+        "outputs": {f"output_{i:0{width}d}": _tensor_info(t) for i, t in enumerate(final)},
+    }
+    entries, data = _weights_data(graph.weights, quantize)
+    shard_count = max(1, -(-len(data) // SHARD_BYTES))
+    paths = [f"group1-shard{i + 1}of{shard_count}.bin" for i in range(shard_count)]
+    model = {
+        "format": "graph-model",
+        "generatedBy": metadata.get("generatedBy", ""),
+        "convertedBy": metadata.get("convertedBy", ""),
+        "signature": signature,
+        "modelTopology": {"node": graph.nodes, "library": {}, "versions": {"producer": 1}},
+        "weightsManifest": [{"paths": paths, "weights": entries}],
+        "userDefinedMetadata": metadata.get("userDefinedMetadata", {}),
+    }
+    out_dir.mkdir(parents=True)
+    for i, path in enumerate(paths):
+        (out_dir / path).write_bytes(data[i * SHARD_BYTES : (i + 1) * SHARD_BYTES])
+    (out_dir / "model.json").write_text(json.dumps(model, sort_keys=True, separators=(",", ":")))
+    return model
+
+
+def _tensor_info(tensor: Tensor) -> dict[str, Any]:
+    return {
+        "name": f"{tensor.name}:0",
+        "dtype": _DTYPES[tensor.dtype],
+        "tensorShape": _shape_proto(tensor.shape),
+    }
+
+
+def _weights_data(
+    weights: list[tuple[str, np.ndarray]], quantize: str
+) -> tuple[list[dict[str, Any]], bytes]:
+    entries = []
+    chunks = []
+    for name, array in weights:
+        entry: dict[str, Any] = {"name": name, "shape": list(array.shape), "dtype": str(array.dtype)}
+        if array.dtype == np.float32 and quantize == "float16":
+            array = array.astype(np.float16)
+            entry["quantization"] = {"dtype": "float16", "original_dtype": "float32"}
+        elif array.dtype == np.float32 and quantize == "uint8":
+            array, params = _affine_uint8(array)
+            entry["quantization"] = {"dtype": "uint8", "original_dtype": "float32", **params}
+        entries.append(entry)
+        chunks.append(array.astype(array.dtype.newbyteorder("<"), copy=False).tobytes())
+    return entries, b"".join(chunks)
+
+
+def _affine_uint8(data: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
+    """Quantize as tensorflowjs does: zero exactly representable where it is in range."""
+    low, high = float(data.min()) if data.size else 0.0, float(data.max()) if data.size else 0.0
+    if low == high:
+        return np.zeros(data.shape, np.uint8), {"min": low, "scale": 1.0}
+    scale = (high - low) / 255
+    if low <= 0 <= high:
+        low = -round(-low / scale) * scale
+        high = 255 * scale + low
+    quantized = np.round((data.clip(low, high) - low) / scale).astype(np.uint8)
+    return quantized, {"min": low, "scale": scale}

@@ -1,0 +1,319 @@
+"""Read a Keras model file: its architecture (a config dict) and its weights.
+
+Three layouts are read, with h5py and numpy only:
+
+- Keras 3 ``.keras``: a zip of ``config.json`` and ``model.weights.h5`` (or
+  ``model.weights.npz``). Weights live under paths built from snake-cased
+  *class* names in layer order (``layers/conv2d_3/vars/0``), not from layer
+  names; newer files also tag each ``vars`` group with the layer's name, and
+  that tag is preferred where it exists.
+- Keras 3 ``.h5`` and legacy Keras 2 / tf_keras ``.h5``: the config in the
+  ``model_config`` attribute and the weights by layer name under
+  ``model_weights/<layer>/`` in the order of the group's ``weight_names``.
+
+Nothing here knows any layer's meaning: a layer's weights come back as a list
+in Keras's own variable order, and the lowering decides what each one is.
+Nothing here imports TensorFlow or MkDocs.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import pickle
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import ConversionError
+
+#: Containers (models) that hold other layers in their config.
+MODEL_CLASSES = ("Sequential", "Functional", "Model")
+
+
+def snake_case(name: str) -> str:
+    """Return Keras's snake-cased form of a class name (``Conv2D`` → ``conv2d``)."""
+    name = re.sub(r"\W+", "", name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+@dataclass
+class KerasFile:
+    """A model's config and a way to fetch each layer's weights.
+
+    ``scope`` names a layer by the names of the models that contain it, then
+    its own: ``("inner", "dense")`` is the layer ``dense`` of the nested model
+    ``inner``; a top-level layer is ``("dense",)``.
+    """
+
+    config: dict[str, Any]
+    keras_version: str
+    _weights: _WeightStore
+
+    def weights(self, scope: tuple[str, ...]) -> list[np.ndarray]:
+        """Return the weights of the layer at ``scope``, in Keras's variable order."""
+        return self._weights.layer(scope)
+
+    @property
+    def legacy(self) -> bool:
+        """True for files written by Keras 2 (tf_keras), whose defaults differ."""
+        return self.keras_version.startswith("2.")
+
+
+def read_keras_file(path: Path, label: str) -> KerasFile:
+    """Open ``path`` (``.keras``, ``.h5`` or ``.hdf5``) and return its contents."""
+    import h5py
+
+    try:
+        if zipfile.is_zipfile(path):
+            return _read_keras_zip(path, label)
+        handle = h5py.File(path, "r")
+    except (OSError, ValueError, KeyError) as exc:
+        raise ConversionError(
+            f"{label}: cannot read the model file ({exc}); save it again with "
+            "model.save('name.keras')"
+        ) from exc
+    return _read_legacy_h5(handle, label)
+
+
+def _read_keras_zip(path: Path, label: str) -> KerasFile:
+    import h5py
+
+    with zipfile.ZipFile(path) as archive:
+        names = set(archive.namelist())
+        config = json.loads(archive.read("config.json"))
+        metadata = json.loads(archive.read("metadata.json")) if "metadata.json" in names else {}
+        if "model.weights.h5" in names:
+            data = archive.read("model.weights.h5")
+            store: _WeightStore = _KerasH5Store(h5py.File(io.BytesIO(data), "r"), config)
+        elif "model.weights.npz" in names:
+            store = _KerasNpzStore(archive.read("model.weights.npz"), config, label)
+        else:
+            sharded = sorted(n for n in names if n.startswith("model.weights"))
+            raise ConversionError(
+                f"{label}: the .keras archive holds no model.weights.h5 or .npz "
+                f"(found {', '.join(sharded) or 'no weights'}); save it again with "
+                "model.save('name.keras') without sharding"
+            )
+    return KerasFile(config, str(metadata.get("keras_version", "3")), store)
+
+
+def _read_legacy_h5(handle: Any, label: str) -> KerasFile:
+    raw = handle.attrs.get("model_config")
+    if raw is None:
+        raise ConversionError(
+            f"{label}: the HDF5 file holds weights but no model architecture (saved with "
+            "save_weights?); save the whole model with model.save('name.keras')"
+        )
+    config = json.loads(raw.decode() if isinstance(raw, bytes) else raw)
+    version = handle.attrs.get("keras_version", b"2")
+    version = version.decode() if isinstance(version, bytes) else str(version)
+    group = handle["model_weights"] if "model_weights" in handle else handle
+    return KerasFile(config, version, _LegacyH5Store(group))
+
+
+class _WeightStore:
+    def layer(self, scope: tuple[str, ...]) -> list[np.ndarray]:
+        raise NotImplementedError
+
+
+def _layer_list(config: dict[str, Any]) -> list[dict[str, Any]]:
+    """Return the layers of a model config as Keras lists them in ``model.layers``."""
+    layers = config.get("config", {}).get("layers", [])
+    if config.get("class_name") == "Sequential":
+        # Sequential.layers leaves out its InputLayer; Functional keeps it.
+        return [layer for layer in layers if layer.get("class_name") != "InputLayer"]
+    return layers
+
+
+def _is_layer(entry: dict[str, Any]) -> bool:
+    # keras.ops applied to symbolic tensors (``x + 3.0``) appear in the config
+    # as operations, not layers, and have no place in the weights file.
+    return not str(entry.get("module", "")).startswith("keras.src.ops")
+
+
+def layer_name(entry: dict[str, Any]) -> str:
+    """Return the name of a layer entry of a model config."""
+    return str(entry.get("name") or entry.get("config", {}).get("name", ""))
+
+
+class _KerasH5Store(_WeightStore):
+    """``model.weights.h5`` of a ``.keras`` archive."""
+
+    def __init__(self, handle: Any, config: dict[str, Any]) -> None:
+        self.handle = handle
+        self.config = config
+        self._paths: dict[tuple[str, ...], str] = {}
+
+    def layer(self, scope: tuple[str, ...]) -> list[np.ndarray]:
+        group = self._group(scope)
+        if group is None:
+            return []
+        vars_ = group.get("vars")
+        if vars_ is None:
+            return []
+        return [np.asarray(vars_[key]) for key in sorted(vars_, key=int)]
+
+    def _group(self, scope: tuple[str, ...]) -> Any:
+        path = ""
+        config = self.config
+        for depth, name in enumerate(scope):
+            entries = _layer_list(config)
+            path = self._child_path(path, name, entries)
+            if path is None:
+                return None
+            if depth < len(scope) - 1:
+                config = next(e for e in entries if layer_name(e) == name)
+        return self.handle.get(path)
+
+    def _child_path(self, parent: str, name: str, entries: list[dict[str, Any]]) -> str | None:
+        container = f"{parent}/layers" if parent else "layers"
+        group = self.handle.get(container)
+        if group is None:
+            return None
+        # Newer files tag each layer's vars group with the layer name: trust it.
+        for child in group:
+            vars_ = group[child].get("vars")
+            if vars_ is not None and vars_.attrs.get("name") == name:
+                return f"{container}/{child}"
+        # Older files: the path is the snake-cased class name, numbered in layer order.
+        return f"{container}/{_positional_names(entries).get(name, '?')}"
+
+
+def _positional_names(entries: list[dict[str, Any]]) -> dict[str, str]:
+    used: dict[str, int] = {}
+    names = {}
+    for entry in entries:
+        if not _is_layer(entry):
+            continue
+        base = snake_case(str(entry.get("class_name", "")))
+        if base in used:
+            used[base] += 1
+            names[layer_name(entry)] = f"{base}_{used[base]}"
+        else:
+            used[base] = 0
+            names[layer_name(entry)] = base
+    return names
+
+
+class _KerasNpzStore(_WeightStore):
+    """``model.weights.npz``: one pickled dict of variables per layer path.
+
+    Keras pickles its backend's variable objects there (TensorFlow's, JAX's
+    ...). They are read without that backend and without running any code
+    from the file: every class the pickle names, except numpy's array
+    machinery, becomes an inert :class:`_Stub`, and each variable's value is
+    the first float array found in its stub's state.
+    """
+
+    def __init__(self, data: bytes, config: dict[str, Any], label: str) -> None:
+        self.config = config
+        self.label = label
+        self.archive = zipfile.ZipFile(io.BytesIO(data))
+
+    def layer(self, scope: tuple[str, ...]) -> list[np.ndarray]:
+        path = ""
+        config = self.config
+        for depth, name in enumerate(scope):
+            entries = _layer_list(config)
+            prefix = f"{path}/layers" if path else "layers"
+            path = f"{prefix}/{_positional_names(entries).get(name, '?')}"
+            if depth < len(scope) - 1:
+                config = next(e for e in entries if layer_name(e) == name)
+        member = f"{path}.npy"
+        if member not in self.archive.namelist():
+            return []
+        contents = _load_npy_dict(self.archive.read(member), self.label)
+        return [_array_in(contents[key]) for key in sorted(contents, key=int)]
+
+
+class _Stub:
+    """Stands in for any class or function a pickle names; keeps what it is given."""
+
+    args: tuple[Any, ...] = ()
+    state: Any = None
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> _Stub:
+        stub = super().__new__(cls)
+        stub.args = args
+        return stub
+
+    def __call__(self, *args: Any, **kwargs: Any) -> _Stub:
+        # A called stub (functools.partial(...)() in Keras's pickles) keeps its caller.
+        return _Stub(self, *args)
+
+    def __setstate__(self, state: Any) -> None:
+        self.state = state
+
+
+class _SafeUnpickler(pickle.Unpickler):
+    _NUMPY = {
+        ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy", "ndarray"), ("numpy", "dtype"),
+        ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
+    }
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in self._NUMPY:
+            return super().find_class(module, name)
+        return _Stub
+
+    def persistent_load(self, pid: Any) -> Any:
+        return None
+
+
+def _array_in(value: Any) -> np.ndarray:
+    """Return the first float array inside an unpickled variable (or the array itself)."""
+    stack, seen = [value], set()
+    while stack:
+        item = stack.pop(0)
+        if isinstance(item, np.ndarray) and item.dtype.kind == "f":
+            return item
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, _Stub):
+            stack += [*item.args, item.state]
+        elif isinstance(item, dict):
+            stack += list(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack += list(item)
+    raise ConversionError("a variable in model.weights.npz holds no array")
+
+
+def _load_npy_dict(data: bytes, label: str) -> dict[str, Any]:
+    stream = io.BytesIO(data)
+    version = np.lib.format.read_magic(stream)
+    np.lib.format._read_array_header(stream, version)  # noqa: SLF001 - skips the header
+    try:
+        value = _SafeUnpickler(stream).load()
+    except (pickle.UnpicklingError, EOFError, AttributeError, TypeError) as exc:
+        raise ConversionError(f"{label}: model.weights.npz cannot be read ({exc})") from exc
+    if isinstance(value, np.ndarray) and value.dtype == object:
+        value = value.item()
+    if not isinstance(value, dict):
+        raise ConversionError(f"{label}: model.weights.npz does not hold Keras variables")
+    return value
+
+
+class _LegacyH5Store(_WeightStore):
+    """``model_weights`` of an ``.h5`` file: weights named ``layer/.../var``."""
+
+    def __init__(self, group: Any) -> None:
+        self.group = group
+
+    def layer(self, scope: tuple[str, ...]) -> list[np.ndarray]:
+        top = self.group.get(scope[0])
+        if top is None:
+            return []
+        names = [n.decode() if isinstance(n, bytes) else str(n) for n in top.attrs["weight_names"]]
+        if len(scope) > 1:
+            # A nested model's group holds all its layers' weights; a weight of
+            # layer L is named ``.../L/variable``.
+            names = [n for n in names if n.split("/")[:-1][-1:] == [scope[-1]]]
+        return [np.asarray(top[name]) for name in names]

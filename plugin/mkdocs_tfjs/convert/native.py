@@ -1,0 +1,330 @@
+"""The native converter: a Keras file in, a TF.js graph model out, with numpy and h5py.
+
+:func:`convert_native` reads the file (``keras_file``), walks the model's
+layer graph (Sequential, Functional, models nested in models, shared layers,
+several inputs and outputs), calls each layer's lowering function from
+``layers.LAYERS``, and writes the graph model (``graph``). The walker knows
+no layer by name except the containers, and BatchNormalization, which it
+folds into the convolution or dense layer before it, as TensorFlow's
+optimiser does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import ConversionError
+from .graph import Graph, Tensor, write_graph_model
+from .keras_file import MODEL_CLASSES, KerasFile, layer_name, read_keras_file
+from .layers import LAYERS, Call, Unsupported
+
+#: Layers that BatchNormalization can be folded into: class → index of the
+#: kernel among the weights, and the kernel axis that holds the output channels.
+_FOLDABLE = {
+    "Conv2D": (0, -1), "Convolution2D": (0, -1), "Conv1D": (0, -1), "Convolution1D": (0, -1),
+    "Dense": (0, -1), "DepthwiseConv2D": (0, None), "SeparableConv2D": (1, -1),
+    "SeparableConv1D": (1, -1), "Conv2DTranspose": (0, 2),
+}
+_INT_DTYPES = {"int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"}
+
+Ref = tuple[str, int, int]
+
+
+class UnsupportedLayer(ConversionError):
+    """A layer (or a layer option) the native converter does not lower."""
+
+    def __init__(self, label: str, layers: list[tuple[str, str, str]]) -> None:
+        self.layers = layers
+        first = layers[0]
+        what = f"the layer `{first[1]}` of class {first[0]}"
+        if first[2]:
+            what += f" ({first[2]})"
+        more = f" and {len(layers) - 1} more" if len(layers) > 1 else ""
+        super().__init__(f"{label}: the native converter does not support {what}{more}")
+
+
+def layer_key(entry: dict[str, Any]) -> str:
+    """Return the :data:`LAYERS` key of a config entry (``ops.Add`` for a keras.ops node)."""
+    name = str(entry.get("class_name", ""))
+    return f"ops.{name}" if str(entry.get("module", "")).startswith("keras.src.ops") else name
+
+
+def unsupported_layers(config: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """Return ``(class, name, why)`` of every layer in ``config`` without a lowering."""
+    found = []
+    for entry in config.get("config", {}).get("layers", []):
+        key = layer_key(entry)
+        if key in MODEL_CLASSES:
+            found += unsupported_layers(entry)
+        elif key not in LAYERS:
+            found.append((key, layer_name(entry), ""))
+    return found
+
+
+@dataclass
+class _Node:
+    """One call of a layer: which layer, and which tensors it takes."""
+
+    entry: dict[str, Any]
+    index: int
+    refs: list[Ref]
+    args: list[Any] = field(default_factory=list)
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return layer_name(self.entry)
+
+
+def _ref(value: Any) -> Ref | None:
+    """Return the tensor reference a Keras 3 argument stands for, if it is a tensor."""
+    if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
+        history = value["config"]["keras_history"]
+        return (str(history[0]), int(history[1]), int(history[2]))
+    return None
+
+
+def _flatten_args(args: Any, refs: list[Ref]) -> Any:
+    ref = _ref(args)
+    if ref is not None:
+        refs.append(ref)
+        return ref
+    if isinstance(args, (list, tuple)):
+        return [_flatten_args(a, refs) for a in args]
+    return args
+
+
+def _graph_nodes(config: dict[str, Any]) -> tuple[list[_Node], list[Ref], list[Ref]]:
+    """Return a model's layer calls, its input references and its output references."""
+    body = config.get("config", {})
+    entries = body.get("layers", [])
+    if config.get("class_name") == "Sequential":
+        nodes, previous = [], ("__input__", 0, 0)
+        for entry in entries:
+            if entry.get("class_name") == "InputLayer":
+                continue
+            nodes.append(_Node(entry, 0, [previous]))
+            previous = (layer_name(entry), 0, 0)
+        return nodes, [("__input__", 0, 0)], [previous]
+    nodes = []
+    for entry in entries:
+        for index, inbound in enumerate(entry.get("inbound_nodes", [])):
+            refs: list[Ref] = []
+            if isinstance(inbound, dict):  # Keras 3
+                args = _flatten_args(inbound.get("args", []), refs)
+                nodes.append(_Node(entry, index, refs, args, inbound.get("kwargs", {})))
+            else:  # Keras 2: a list of [layer, node, tensor, kwargs]
+                refs = [(str(r[0]), int(r[1]), int(r[2])) for r in inbound]
+                nodes.append(_Node(entry, index, refs, list(refs)))
+    return nodes, _refs(body.get("input_layers", [])), _refs(body.get("output_layers", []))
+
+
+def _refs(value: Any) -> list[Ref]:
+    if isinstance(value, dict):
+        value = list(value.values())
+    if len(value) == 3 and isinstance(value[0], str):
+        return [(value[0], int(value[1]), int(value[2]))]
+    return [(str(v[0]), int(v[1]), int(v[2])) for v in value]
+
+
+def _input_spec(entry: dict[str, Any]) -> tuple[tuple, str]:
+    """Return the shape and the TF.js dtype of an input layer (or a first layer) config."""
+    config = entry.get("config", {})
+    shape = config.get("batch_shape") or config.get("batch_input_shape")
+    if shape is None and entry.get("build_config"):
+        shape = entry["build_config"].get("input_shape")
+    if shape is None:
+        raise ConversionError("the model does not record its input shape")
+    dtype = config.get("dtype", "float32")
+    if isinstance(dtype, dict):
+        dtype = dtype.get("config", {}).get("name", "float32")
+    dtype = "int32" if dtype in _INT_DTYPES else "bool" if dtype == "bool" else "float32"
+    return tuple(None if d is None else int(d) for d in shape), dtype
+
+
+class _Walker:
+    def __init__(self, keras: KerasFile, label: str) -> None:
+        self.keras = keras
+        self.label = label
+        self.graph = Graph()
+        self.params = 0
+
+    # The model's own inputs become Placeholders; a nested model's are bound
+    # to the tensors it is called with.
+    def model_inputs(self, config: dict[str, Any]) -> list[Tensor]:
+        body = config.get("config", {})
+        entries = {layer_name(e): e for e in body.get("layers", [])}
+        if config.get("class_name") == "Sequential":
+            layers = body.get("layers", [])
+            first = layers[0] if layers else {}
+            if first.get("class_name") != "InputLayer" and body.get("build_input_shape"):
+                first = {"config": {"batch_shape": body["build_input_shape"]}}
+            shape, dtype = _input_spec(first)
+            return [self.graph.placeholder(layer_name(first) or "input", shape, dtype)]
+        out = []
+        for name, _, _ in _refs(body.get("input_layers", [])):
+            shape, dtype = _input_spec(entries[name])
+            out.append(self.graph.placeholder(name, shape, dtype))
+        return out
+
+    def lower_model(self, config: dict[str, Any], inputs: list[Tensor], scope: tuple[str, ...]) -> list[Tensor]:
+        nodes, input_refs, output_refs = _graph_nodes(config)
+        values: dict[Ref, Tensor] = dict(zip(input_refs, inputs, strict=True))
+        folds = _batchnorm_folds(nodes, output_refs)
+        folded: set[str] = set()
+        pending = list(nodes)
+        while pending:
+            waiting = []
+            for node in pending:
+                if node.entry.get("class_name") == "InputLayer" and (node.name, 0, 0) in values:
+                    continue
+                if not all(r in values for r in node.refs):
+                    waiting.append(node)
+                    continue
+                outs = self.lower_node(node, [values[r] for r in node.refs], scope, folds, folded)
+                for i, tensor in enumerate(outs):
+                    values[(node.name, node.index, i)] = tensor
+            if len(waiting) == len(pending):
+                missing = sorted({r[0] for n in waiting for r in n.refs if r not in values})
+                raise ConversionError(f"{self.label}: the model graph has unreachable layers ({', '.join(missing)})")
+            pending = waiting
+        return [values[r] for r in output_refs]
+
+    def lower_node(self, node: _Node, inputs: list[Tensor], scope: tuple[str, ...],
+                   folds: dict[str, str], folded: set[str]) -> list[Tensor]:
+        key = layer_key(node.entry)
+        path = (*scope, node.name)
+        if key in MODEL_CLASSES:
+            return self.lower_model(node.entry, inputs, path)
+        if node.name in folded:
+            return inputs
+        lower = LAYERS.get(key)
+        if lower is None:
+            raise UnsupportedLayer(self.label, [(key, node.name, "")])
+        config = dict(node.entry.get("config", {}))
+        load = lambda: self.load(path)  # noqa: E731
+        bn = folds.get(node.name)
+        if bn is not None and self._bn_fits(bn, scope, inputs[0]):
+            config["use_bias"] = True
+            load = self._folding_loader(key, node.entry.get("config", {}), path, (*scope, bn))
+            folded.add(bn)
+        call = Call(self.graph, "/".join(path), config, inputs, node.args, node.kwargs, load, self.keras.legacy)
+        try:
+            out = lower(call)
+        except Unsupported as exc:
+            raise UnsupportedLayer(self.label, [(key, node.name, str(exc))]) from exc
+        except (IndexError, KeyError, ValueError, TypeError) as exc:
+            raise ConversionError(
+                f"{self.label}: cannot read the layer `{node.name}` ({key}): {type(exc).__name__}: {exc}; "
+                "save the model again with model.save('name.keras')"
+            ) from exc
+        return out if isinstance(out, list) else [out]
+
+    def load(self, path: tuple[str, ...]) -> list[np.ndarray]:
+        weights = self.keras.weights(path)
+        self.params += sum(int(w.size) for w in weights)
+        return weights
+
+    def _bn_fits(self, bn: str, scope: tuple[str, ...], x: Tensor) -> bool:
+        """Fold only a BatchNormalization over the last axis (the channels)."""
+        config = self._bn_configs.get((*scope, bn), {})
+        axis = config.get("axis", -1)
+        axis = axis[0] if isinstance(axis, list) and len(axis) == 1 else axis
+        return isinstance(axis, int) and axis in (-1, x.rank - 1)
+
+    def _folding_loader(self, key: str, config: dict[str, Any], path: tuple[str, ...], bn_path: tuple[str, ...]):
+        def load() -> list[np.ndarray]:
+            from .layers import batchnorm_affine
+
+            weights = [np.asarray(w, np.float32) for w in self.load(path)]
+            bn_call = Call(self.graph, "/".join(bn_path), self._bn_configs[bn_path], [], load_weights=lambda: self.load(bn_path))
+            scale, offset, _ = batchnorm_affine(bn_call)
+            index, axis = _FOLDABLE[key]
+            kernel = weights[index]
+            if axis is None:  # depthwise: output channel c * multiplier + m
+                kernel = kernel * scale.reshape(kernel.shape[2], kernel.shape[3])
+            else:
+                shape = [1] * kernel.ndim
+                shape[axis] = -1
+                kernel = kernel * scale.reshape(shape)
+            has_bias = config.get("use_bias", True)
+            bias = weights[index + 1] if has_bias else np.zeros_like(offset)
+            return [*weights[:index], kernel.astype(np.float32), (bias * scale + offset).astype(np.float32)]
+
+        return load
+
+    @property
+    def _bn_configs(self) -> dict[tuple[str, ...], dict[str, Any]]:
+        if not hasattr(self, "_bn_cache"):
+            self._bn_cache: dict[tuple[str, ...], dict[str, Any]] = {}
+
+            def visit(config: dict[str, Any], scope: tuple[str, ...]) -> None:
+                for entry in config.get("config", {}).get("layers", []):
+                    if entry.get("class_name") in MODEL_CLASSES:
+                        visit(entry, (*scope, layer_name(entry)))
+                    elif entry.get("class_name") == "BatchNormalization":
+                        self._bn_cache[(*scope, layer_name(entry))] = entry.get("config", {})
+
+            visit(self.keras.config, ())
+        return self._bn_cache
+
+
+def _batchnorm_folds(nodes: list[_Node], outputs: list[Ref]) -> dict[str, str]:
+    """Return {layer: the BatchNormalization that can be folded into it}.
+
+    A fold needs a layer with a linear activation, called once, whose only
+    consumer is a BatchNormalization that is itself called once.
+    """
+    consumers: dict[Ref, int] = {ref: 1 for ref in outputs}
+    calls: dict[str, int] = {}
+    for node in nodes:
+        calls[node.name] = calls.get(node.name, 0) + 1
+        for ref in node.refs:
+            consumers[ref] = consumers.get(ref, 0) + 1
+    folds = {}
+    for node in nodes:
+        if node.entry.get("class_name") != "BatchNormalization" or len(node.refs) != 1:
+            continue
+        producer_name, index, tensor = node.refs[0]
+        producer = next((n for n in nodes if n.name == producer_name), None)
+        if (
+            producer is None
+            or producer.entry.get("class_name") not in _FOLDABLE
+            or producer.entry.get("module", "keras.layers").startswith("keras.src.ops")
+            or calls.get(producer_name) != 1
+            or calls.get(node.name) != 1
+            or consumers.get((producer_name, index, tensor)) != 1
+            or producer.entry.get("config", {}).get("activation", "linear") not in ("linear", None)
+            or int(producer.entry.get("config", {}).get("groups", 1) or 1) != 1
+        ):
+            continue
+        folds[producer_name] = node.name
+    return folds
+
+
+def convert_native(source: Path, out_dir: Path, quantize: str, label: str, version: str) -> dict[str, Any]:
+    """Convert the Keras file ``source`` into a graph model in ``out_dir`` (created here).
+
+    Returns ``{"params": int, "ops": [...]}``.
+    """
+    keras = read_keras_file(source, label)
+    missing = unsupported_layers(keras.config) if keras.config.get("class_name") in MODEL_CLASSES else []
+    if keras.config.get("class_name") not in MODEL_CLASSES:
+        missing = [(str(keras.config.get("class_name")), layer_name(keras.config) or "model", "a model subclass")]
+    if missing:
+        raise UnsupportedLayer(label, missing)
+    walker = _Walker(keras, label)
+    inputs = walker.model_inputs(keras.config)
+    outputs = walker.lower_model(keras.config, inputs, ())
+    write_graph_model(
+        walker.graph,
+        outputs,
+        out_dir,
+        quantize,
+        {"generatedBy": f"keras {keras.keras_version}", "convertedBy": f"mkdocs-tfjs {version} (native)"},
+    )
+    return {"params": walker.params, "ops": walker.graph.ops()}
