@@ -312,3 +312,23 @@ def test_gh_deploy_puts_the_widget_page_and_model_on_gh_pages(project, shared_ca
     assert "demo/index.html" in tree
     assert any(re.fullmatch(r"assets/tfjs/models/generator-[0-9a-f]{8}/model.json", f) for f in tree)
     assert any(f.endswith("group1-shard1of1.bin") for f in tree)
+
+
+def test_unsupported_layer_takes_the_tensorflow_path_under_auto_and_fails_under_native(project):
+    import keras
+
+    keras.Sequential([keras.Input((6,)), keras.layers.Reshape((3, 2)), keras.layers.LSTM(5, name="memory"),
+                      keras.layers.Dense(15)]).save(project.root / "models" / "rnn.keras")
+    project.config()
+    project.page("index.md", "# Title\n\n```tfjs\nmodel: models/rnn.keras\nwidget: palette\n```\n")
+    auto = project.build()
+    assert auto.returncode == 0, auto.output
+    assert ("converted models/rnn.keras with TensorFlow (the native converter does not support the layer "
+            "`memory` of class LSTM)") in auto.output
+    assert auto.tensorflow_imported is True
+
+    project.page("index.md", "# Title\n\n```tfjs\nmodel: models/rnn.keras\nwidget: palette\nconverter: native\n```\n")
+    native = project.build()
+    assert native.returncode != 0
+    assert ("docs/index.md:3: models/rnn.keras: the native converter does not support the layer `memory` of "
+            "class LSTM; either set `converter: auto` or `converter: tensorflow`") in native.output, native.output
