@@ -332,3 +332,39 @@ def test_unsupported_layer_takes_the_tensorflow_path_under_auto_and_fails_under_
     assert native.returncode != 0
     assert ("docs/index.md:3: models/rnn.keras: the native converter does not support the layer `memory` of "
             "class LSTM; either set `converter: auto` or `converter: tensorflow`") in native.output, native.output
+
+
+def test_backends_that_cannot_run_every_op_are_left_out_or_refused(project):
+    import keras
+
+    # MultiHeadAttention goes through TensorFlow's converter, whose graph has Einsum ops:
+    # TF.js registers an Einsum kernel for webgl and cpu, not for wasm.
+    x = keras.Input((6,))
+    seq = keras.layers.Reshape((3, 2))(x)
+    attended = keras.layers.MultiHeadAttention(num_heads=2, key_dim=2, name="mix")(seq, seq)
+    keras.Model(x, keras.layers.Dense(15)(keras.layers.Flatten()(attended))).save(
+        project.root / "models" / "einsum.keras")
+    project.config()
+    project.page("index.md", "# T\n\n```tfjs\nmodel: models/einsum.keras\nwidget: palette\n```\n")
+    auto = project.build()
+    assert auto.returncode == 0, auto.output
+    config = widget_config((project.site / "index.html").read_text(), "tfjs-palette-1")
+    assert config["backends"] == ["webgl", "cpu"]
+
+    project.page("index.md", "# T\n\n```tfjs\nmodel: models/einsum.keras\nwidget: palette\nbackend: wasm\n```\n")
+    wasm = project.build()
+    assert wasm.returncode != 0
+    assert ("docs/index.md:3: `backend: wasm` cannot run `models/einsum.keras`: TF.js's wasm backend has no "
+            "kernel for Einsum (in layer `mix`); use `backend: webgl` or `backend: auto`") in wasm.output, wasm.output
+
+
+def test_native_conversion_is_byte_identical_across_fresh_builds(tmp_path):
+    from mkdocs_tfjs.convert import Choice, convert_model
+
+    for run in ("a", "b"):
+        convert_model(ROOT / "models" / "emoji" / "classifier.keras", tmp_path / run, "float16", "emoji",
+                      Choice("native"))
+    names = sorted(p.name for p in (tmp_path / "a").iterdir())
+    assert names == sorted(p.name for p in (tmp_path / "b").iterdir())
+    for name in names:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name

@@ -21,7 +21,7 @@ from typing import Any
 
 from . import runtime
 from .cache import ModelCache, publish
-from .convert import choose_converter, load_tensorflow
+from .convert import choose_converter, kernels, load_tensorflow
 from .directive import find_blocks, read_block, replace_blocks
 from .errors import DirectiveError, TfjsError
 from .modelfile import check_model_file
@@ -32,6 +32,7 @@ from .widgets import WIDGETS
 
 ASSETS = Path(__file__).with_name("assets")
 MODELS_DIR = "assets/tfjs/models"
+_JS_DTYPES = {"DT_FLOAT": "float32", "DT_INT32": "int32", "DT_INT64": "int32", "DT_BOOL": "bool"}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|KiB|MiB|GiB)?\s*$", re.IGNORECASE)
 _UNITS = {
     "b": 1,
@@ -242,8 +243,29 @@ class SiteBuild:
                 f"{found.convert_seconds:.2f} s"
             )
         self.models[key] = found
+        self._check_backends(spec, found, self.cache.files(key) / "model.json")
         self._check_budget(spec, found)
         return key, found
+
+    def _check_backends(self, spec: WidgetSpec, info: ModelInfo, model_json: Path) -> None:
+        """Refuse a model that no backend, or not the block's backend, can run for readers."""
+        wanted = spec.backend or self.settings.backend
+        if info.backends and (wanted == "auto" or wanted in info.backends):
+            return
+        candidates = [wanted] if wanted != "auto" else list(kernels.backends())
+        missing = sorted({op for b in candidates for op in kernels.unsupported(info.ops, b)})
+        where = _op_layers(model_json, missing, spec.model_path)
+        detail = ", ".join(f"{op}{where.get(op, '')}" for op in missing)
+        if info.backends:
+            raise spec.error(
+                f"`backend: {wanted}` cannot run `{spec.model}`: TF.js's {wanted} backend has no "
+                f"kernel for {detail}; use `backend: {info.backends[0]}` or `backend: auto`"
+            )
+        raise spec.error(
+            f"no TF.js backend can run `{spec.model}`: TF.js {kernels.table()['versions'].get('@tensorflow/tfjs-core', '')} "
+            f"has no kernel for {detail} on any backend; replace the layers that use these ops, "
+            "or convert with the other converter (`converter: native` or `converter: tensorflow`)"
+        )
 
     def _check_budget(self, spec: WidgetSpec, info: ModelInfo) -> None:
         budget = self.settings.size_budget
@@ -326,6 +348,10 @@ class SiteBuild:
             "outputs": [list(t.shape) for t in info.outputs],
             "shippedBytes": info.shipped_bytes,
             "backend": spec.backend or self.settings.backend,
+            # Only these backends register a kernel for every op of the model.
+            "backends": info.backends,
+            "dynamic": info.dynamic,
+            "inputDtypes": [_JS_DTYPES.get(t.dtype, "float32") for t in info.inputs],
             "sourceBytes": info.source_bytes,
             # The page's way to the site root, for files the widget names (samples).
             "root": root,
@@ -348,6 +374,32 @@ class SiteBuild:
                 "quantize": info.quantize,
             },
         }
+
+
+def _op_layers(model_json: Path, ops: list[str], source: Path) -> dict[str, str]:
+    """Return, for each op, `` (in layer `name`)`` from the first node that uses it.
+
+    Node names carry the layer's scope: ``dense/MatMul`` natively,
+    ``StatefulPartitionedCall/model/dense_1/MatMul`` from TensorFlow's converter.
+    """
+    import json
+
+    from .convert.keras_file import layer_names
+
+    found: dict[str, str] = {}
+    try:
+        nodes = json.loads(model_json.read_text())["modelTopology"]["node"]
+        names = layer_names(source) if source.is_file() else set()
+    except (OSError, ValueError, KeyError, TfjsError):
+        return found
+    for node in nodes:
+        op = node.get("op")
+        if op not in ops or op in found:
+            continue
+        scopes = str(node.get("name", "")).split("/")[:-1]
+        layers = [n for part in scopes for n in (part, re.sub(r"_\d+$", "", part)) if n in names]
+        found[op] = f" (in layer `{layers[-1]}`)" if layers else ""
+    return found
 
 
 def _asset_folder() -> tuple[str, dict[str, str]]:

@@ -22,7 +22,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from .convert import Choice, convert_model, converter_versions
+from .convert import Choice, convert_model, converter_versions, kernels
 from .errors import ConversionError
 from .modelinfo import ModelInfo, count_weights, read_signature
 
@@ -110,15 +110,20 @@ class ModelCache:
             model_json = out / "model.json"
             if not model_json.exists():
                 raise ConversionError(f"{label}: the converter wrote no model.json")
+            data = json.loads(model_json.read_text())
+            # One canonical form, whichever converter wrote it: tensorflowjs's attribute
+            # order varies between runs, and content-hashed URLs must not.
+            model_json.write_text(json.dumps(data, sort_keys=True, separators=(",", ":")))
             files = {p.name: sha256_file(p) for p in sorted(out.iterdir()) if p.is_file()}
-            inputs, outputs = read_signature(model_json)
+            inputs, outputs = read_signature(data)
+            ops = sorted(kernels.graph_ops(data))
             info = ModelInfo(
                 source=label,
                 inputs=inputs,
                 outputs=outputs,
                 params=result["params"]
                 if result["params"] is not None
-                else count_weights(model_json),
+                else count_weights(data),
                 source_bytes=source_size(source),
                 shipped_bytes=sum((out / name).stat().st_size for name in files),
                 quantize=quantize,
@@ -129,6 +134,9 @@ class ModelCache:
                 versions=converter_versions(result["converter"]),
                 converter=result["converter"],
                 converter_reason=result["reason"],
+                ops=ops,
+                backends=kernels.runnable_backends(ops),
+                dynamic=kernels.needs_async(ops),
             )
             # info.json is written last: an entry without it is never trusted.
             (out / INFO).write_text(json.dumps(info.to_json(), indent=1))

@@ -49,6 +49,11 @@ class ModelInfo:
     #: Which converter wrote the model (``native`` or ``tensorflow``), and why when not native.
     converter: str = "native"
     converter_reason: str = ""
+    #: The graph's ops, the TF.js backends that register kernels for all of them
+    #: (in the order webgl, wasm, cpu), and whether it needs ``executeAsync``.
+    ops: list[str] = field(default_factory=list)
+    backends: list[str] = field(default_factory=list)
+    dynamic: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """Return a JSON-ready dict (the cache's ``info.json``)."""
@@ -73,9 +78,8 @@ class ModelInfo:
         return f"takes {ins} and returns {outs}"
 
 
-def read_signature(model_json: Path) -> tuple[list[TensorInfo], list[TensorInfo]]:
-    """Return the inputs and outputs recorded in a graph model's ``model.json``."""
-    data = json.loads(model_json.read_text())
+def read_signature(data: dict[str, Any]) -> tuple[list[TensorInfo], list[TensorInfo]]:
+    """Return the inputs and outputs recorded in a graph model's ``model.json`` data."""
     signature = data.get("signature") or data.get("userDefinedMetadata", {}).get("signature", {})
 
     def tensors(group: dict[str, Any]) -> list[TensorInfo]:
@@ -89,9 +93,8 @@ def read_signature(model_json: Path) -> tuple[list[TensorInfo], list[TensorInfo]
     return tensors(signature.get("inputs", {})), tensors(signature.get("outputs", {}))
 
 
-def count_weights(model_json: Path) -> int:
+def count_weights(data: dict[str, Any]) -> int:
     """Return the number of weight values stored in a model's weight manifest."""
-    data = json.loads(model_json.read_text())
     total = 0
     for group in data.get("weightsManifest", []):
         for weight in group.get("weights", []):

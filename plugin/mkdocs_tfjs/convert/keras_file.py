@@ -137,6 +137,20 @@ def _is_layer(entry: dict[str, Any]) -> bool:
     return not str(entry.get("module", "")).startswith("keras.src.ops")
 
 
+def layer_names(path: Path) -> set[str]:
+    """Return the names of all layers of the model in ``path``, nested models' included."""
+    names: set[str] = set()
+
+    def visit(config: dict[str, Any]) -> None:
+        for entry in config.get("config", {}).get("layers", []):
+            names.add(layer_name(entry))
+            if entry.get("class_name") in MODEL_CLASSES:
+                visit(entry)
+
+    visit(read_keras_file(path, path.name).config)
+    return names
+
+
 def layer_name(entry: dict[str, Any]) -> str:
     """Return the name of a layer entry of a model config."""
     return str(entry.get("name") or entry.get("config", {}).get("name", ""))
