@@ -103,25 +103,33 @@ async function tryBackend(tf, name) {
 // 9.3 ms on software WebGL, and WebGL's first call compiles shaders for seconds.
 const LARGE_MODEL_BYTES = 4e6;
 
-// What the widgets of the page ask for: an explicit backend, or the largest model.
+// What the widgets of the page ask for: an explicit backend, the largest model,
+// and the backends whose kernels cover every op of every model (from the build).
 function pageRequest() {
-  let explicit = null, largest = 0;
+  let explicit = null, largest = 0, allowed = null;
   document.querySelectorAll(".tfjs-widget[data-config]").forEach((el) => {
     try {
       const config = JSON.parse(el.dataset.config);
       if (config.backend && config.backend !== "auto") explicit = explicit || config.backend;
       largest = Math.max(largest, config.shippedBytes || 0);
+      if (Array.isArray(config.backends)) {
+        allowed = allowed ? allowed.filter((b) => config.backends.includes(b)) : config.backends.slice();
+      }
     } catch (err) { /* a broken widget reports itself */ }
   });
-  return { explicit, largest };
+  return { explicit, largest, allowed };
 }
 
 async function chooseBackend(tf) {
-  const { explicit, largest } = pageRequest();
+  const { explicit, largest, allowed } = pageRequest();
   const large = largest >= LARGE_MODEL_BYTES;
   const auto = large ? ["webgl", "wasm", "cpu"] : ["wasm", "webgl", "cpu"];
-  const order = explicit ? [explicit, ...auto.filter((b) => b !== explicit)] : auto;
+  let order = explicit ? [explicit, ...auto.filter((b) => b !== explicit)] : auto;
   const skipped = [];
+  if (allowed) {
+    order.filter((b) => !allowed.includes(b)).forEach((b) => skipped.push(b + " lacks kernels for ops of the models here"));
+    order = order.filter((b) => allowed.includes(b));
+  }
   for (const name of order) {
     const problem = await tryBackend(tf, name);
     if (!problem) {
@@ -212,7 +220,7 @@ class Instance {
           if (this.disposed) { model.dispose(); return; }
           this.model = model;
           // Warm-up: the first inference compiles kernels; do it before a reader waits.
-          tf.tidy(() => { this.execute(tf, this.config.inputs.map((s) => tf.zeros(s.map((d) => d ?? 1)))); });
+          await this.warmUp(tf);
           this.el.querySelector(".tfjs-card-backend").textContent =
             backendInfo.name + (backendInfo.simd ? " with SIMD" : "") + " (" + backendInfo.reason + ")";
           if (this.widget.prepare) await this.widget.prepare();
@@ -236,19 +244,73 @@ class Instance {
     this.rejectReady(new Error(message));
   }
 
+  // Widgets build float32 tensors; a model may declare other input dtypes
+  // (integer indices for an Embedding), and TF.js refuses a mismatch.
   execute(tf, inputs) {
-    const out = this.model.predict(inputs.length === 1 ? inputs[0] : inputs);
-    return out;
+    const cast = inputs.map((t, i) => (t.dtype === this.inputDtype(i) ? t : tf.cast(t, this.inputDtype(i))));
+    return this.model.predict(cast.length === 1 ? cast[0] : cast);
+  }
+
+  inputDtype(index) {
+    return (this.config.inputDtypes || [])[index] || "float32";
+  }
+
+  async warmUp(tf) {
+    const zeros = this.config.inputs.map((s, i) => tf.zeros(s.map((d) => d ?? 1), this.inputDtype(i)));
+    try {
+      if (this.config.dynamic) tf.dispose(await this.model.executeAsync(zeros.length === 1 ? zeros[0] : zeros));
+      else tf.tidy(() => { this.execute(tf, zeros); });
+    } finally {
+      tf.dispose(zeros);
+    }
+  }
+
+  // A graph with control flow (a While loop, say) only runs through executeAsync,
+  // which cannot run inside tf.tidy: run the widget's function once to collect the
+  // inputs it builds, run the model on them, and hand its outputs to a second run.
+  async runDynamic(tf, fn) {
+    const stop = {};
+    let captured = null;
+    try {
+      tf.tidy(() => fn(tf, (inputs) => {
+        captured = inputs.map((t, i) => tf.keep(t.dtype === this.inputDtype(i) ? t.clone() : tf.cast(t, this.inputDtype(i))));
+        throw stop;
+      }));
+    } catch (err) {
+      if (err !== stop) throw err;
+    }
+    if (!captured) return tf.tidy(() => fn(tf, () => { throw new Error("the widget ran no model"); }));
+    let outputs;
+    try {
+      outputs = await this.model.executeAsync(captured.length === 1 ? captured[0] : captured);
+    } finally {
+      tf.dispose(captured);
+    }
+    const list = Array.isArray(outputs) ? outputs : [outputs];
+    try {
+      return tf.tidy(() => fn(tf, () => {
+        const copies = list.map((t) => t.clone());
+        return copies.length === 1 ? copies[0] : copies;
+      }));
+    } finally {
+      tf.dispose(list);
+    }
   }
 
   // Run fn(tf, model-call) inside tf.tidy and time it; the result must be plain data.
   async run(fn) {
     const tf = window.tf;
     const started = performance.now();
-    const tensors = tf.tidy(() => fn(tf, (inputs) => this.execute(tf, inputs)));
+    const tensors = this.config.dynamic
+      ? await this.runDynamic(tf, fn)
+      : tf.tidy(() => fn(tf, (inputs) => this.execute(tf, inputs)));
     const list = Array.isArray(tensors) ? tensors : [tensors];
-    const values = await Promise.all(list.map((t) => t.array()));
-    list.forEach((t) => t.dispose());
+    let values;
+    try {
+      values = await Promise.all(list.map((t) => t.array()));
+    } finally {
+      list.forEach((t) => t.dispose());
+    }
     this.lastMs = performance.now() - started;
     this.inferences += 1;
     // The model card shows the last time; writing it at most once a frame keeps
@@ -266,7 +328,9 @@ class Instance {
   async predict(input) {
     await this.load();
     return this.run((tf, call) => {
-      const inputs = this.config.inputs.length === 1 ? [tf.tensor(input)] : input.map((x) => tf.tensor(x));
+      // Cast to the dtypes the model declares (integer indices for an Embedding).
+      const given = this.config.inputs.length === 1 ? [input] : input;
+      const inputs = given.map((x, i) => tf.tensor(x, undefined, this.inputDtype(i)));
       const out = call(inputs);
       return Array.isArray(out) ? out : out;
     });

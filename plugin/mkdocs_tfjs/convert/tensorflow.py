@@ -100,7 +100,80 @@ def convert_model(source: Path, out_dir: Path, quantize: str, label: str) -> dic
                 f"{label}: the TensorFlow.js converter failed ({type(exc).__name__}: "
                 f"{_first_line(exc)})"
             ) from exc
+    repair_graph(out_dir / "model.json")
     return {"params": params}
+
+
+#: Activations TensorFlow's remapper fuses into MatMul / Conv2D / DepthwiseConv2D.
+_FUSED_ACTIVATIONS = {"Relu", "Relu6", "Elu", "Sigmoid", "Tanh", "LeakyRelu"}
+_UNFUSED_OP = {
+    "_FusedMatMul": "MatMul",
+    "_FusedConv2D": "Conv2D",
+    "FusedDepthwiseConv2dNative": "DepthwiseConv2dNative",
+}
+
+
+def repair_graph(model_json: Path) -> None:
+    """Rewrite what tensorflowjs writes but TF.js cannot run, keeping the same values.
+
+    - Fused ops whose bias is not a rank-1 constant are split back into the
+      op, an add and the activation. TensorFlow's optimiser fuses a bias of
+      any shape (an LSTM cell's second matmul, a [1, 1, 1, c] after a
+      bias-free convolution and BatchNormalization), but TF.js's fused
+      kernels refuse anything but rank 1 at load ("FusedConv2D only supports
+      rank-1 bias but got rank 4").
+    - Control inputs (``^node``) are dropped. TF.js takes them for data
+      inputs, and then never computes the output of a graph whose loop exits
+      are control inputs of it (an LSTM: "Cannot compute the outputs
+      [Identity]"); an inference graph has no side effects to order.
+    """
+    import base64
+    import json
+
+    data = json.loads(model_json.read_text())
+    ranks = {
+        w["name"]: len(w["shape"]) for group in data.get("weightsManifest", []) for w in group["weights"]
+    }
+    topology = data["modelTopology"]
+    graphs = [topology.get("node", [])]
+    graphs += [f.get("nodeDef", []) for f in topology.get("library", {}).get("function", [])]
+    for nodes in graphs:
+        for node in nodes:
+            if "input" in node:
+                node["input"] = [name for name in node["input"] if not name.startswith("^")]
+        for index in range(len(nodes) - 1, -1, -1):
+            node = nodes[index]
+            fused = [
+                base64.b64decode(v).decode()
+                for v in node.get("attr", {}).get("fused_ops", {}).get("list", {}).get("s", [])
+            ]
+            if node.get("op") not in _UNFUSED_OP or not fused or fused[0] != "BiasAdd":
+                continue
+            if len(fused) > 2 or (len(fused) == 2 and fused[1] not in _FUSED_ACTIVATIONS):
+                continue
+            bias = node["input"][2].split(":")[0]
+            if ranks.get(bias) == 1:
+                continue
+            nodes[index : index + 1] = _unfused(node, fused)
+    model_json.write_text(json.dumps(data))
+
+
+def _unfused(node: dict[str, Any], fused: list[str]) -> list[dict[str, Any]]:
+    name, attr = node["name"], dict(node.get("attr", {}))
+    alpha = attr.get("leakyrelu_alpha")
+    for key in ("fused_ops", "num_args", "epsilon", "leakyrelu_alpha"):
+        attr.pop(key, None)
+    base = {"name": f"{name}/unfused", "op": _UNFUSED_OP[node["op"]], "input": node["input"][:2], "attr": attr}
+    dtype = {key: attr[key] for key in ("T",) if key in attr}
+    last = name if len(fused) == 1 else f"{name}/bias"
+    add = {"name": last, "op": "AddV2", "input": [base["name"], node["input"][2]], "attr": dtype}
+    out = [base, add]
+    if len(fused) == 2:
+        act_attr = dict(dtype)
+        if fused[1] == "LeakyRelu" and alpha is not None:
+            act_attr["alpha"] = alpha
+        out.append({"name": name, "op": fused[1], "input": [last], "attr": act_attr})
+    return out
 
 
 def _load_keras_model(keras: Any, source: Path, label: str) -> Any:
