@@ -67,24 +67,45 @@ def timed(cmd: list[str], cwd: Path) -> float:
     return time.perf_counter() - started
 
 
+NATIVE_TIMER = """
+import json, statistics, sys, tempfile, time, shutil
+from pathlib import Path
+from mkdocs_tfjs.convert import Choice, convert_model
+out = {}
+for model in sys.argv[2:]:
+    times = []
+    for _ in range(int(sys.argv[1])):
+        work = Path(tempfile.mkdtemp())
+        started = time.perf_counter()
+        convert_model(Path(model), work / "m", "float16", model, Choice("native"))
+        times.append(time.perf_counter() - started)
+        shutil.rmtree(work)
+    out[model] = statistics.median(times)
+print(json.dumps(out))
+"""
+
+
 def bench_build(runs: int) -> dict:
     work = Path(tempfile.mkdtemp(prefix="bench-build-"))
     site = copy_demo(work / "site")
     plain = copy_demo(work / "plain", plugin_enabled=False)
+    tensorflow = copy_demo(work / "tensorflow")
+    config = tensorflow / "mkdocs.yml"
+    config.write_text(config.read_text().replace("runtime: local", "runtime: local\n      converter: tensorflow"))
     mkdocs = [PYTHON, "-m", "mkdocs", "build", "-q"]
-    cold, warm, without = [], [], []
+    cold, cold_tf, warm, without = [], [], [], []
     for _ in range(runs):
         shutil.rmtree(site / ".cache", ignore_errors=True)
         cold.append(timed(mkdocs, site))
-    # One more cold build, verbose: the log times the import and each model.
-    shutil.rmtree(site / ".cache", ignore_errors=True)
-    log = subprocess.run([PYTHON, "-m", "mkdocs", "build"], cwd=site, env=ENV, check=True,
-                         capture_output=True, text=True).stderr
-    tf_import = float(re.search(r"loaded TensorFlow and the converter in ([\d.]+) s", log).group(1))
-    in_build = {m: float(re.search(re.escape(m) + r" \(.*?\) in ([\d.]+) s", log).group(1)) for m in DEMO_MODELS}
+        shutil.rmtree(tensorflow / ".cache", ignore_errors=True)
+        cold_tf.append(timed(mkdocs, tensorflow))
     for _ in range(runs + 2):
         warm.append(timed(mkdocs, site))
         without.append(timed(mkdocs, plain))
+    # Native conversion per model: the median of several, in one warm process.
+    native = subprocess.run([PYTHON, "-c", NATIVE_TIMER, str(runs * 3), *[str(ROOT / m) for m in DEMO_MODELS]],
+                            env=ENV, check=True, capture_output=True, text=True).stdout
+    native_times = {Path(k).relative_to(ROOT).as_posix(): v for k, v in json.loads(native).items()}
     # The baseline: Keras export, then the converter command, once per model.
     exported = work / "exported"
     export = ("import sys, keras\nfor src, dst in zip(sys.argv[1::2], sys.argv[2::2]):\n"
@@ -94,23 +115,36 @@ def bench_build(runs: int) -> dict:
         args += [str(ROOT / model), str(exported / Path(model).stem)]
     subprocess.run([PYTHON, "-c", export, *args], env=ENV, check=True, capture_output=True)
     converter = str(Path(PYTHON).with_name("tensorflowjs_converter"))
-    cli, per_model = [], {m: [] for m in DEMO_MODELS}
+    per_model = {m: [] for m in DEMO_MODELS}
     for _ in range(runs):
-        total = 0.0
         for model in DEMO_MODELS:
             out = work / "cli" / Path(model).stem
             shutil.rmtree(out, ignore_errors=True)
-            seconds = timed([converter, "--input_format=tf_saved_model", "--quantize_float16=*",
-                             str(exported / Path(model).stem), str(out)], work)
-            per_model[model].append(seconds)
-            total += seconds
-        cli.append(total)
+            per_model[model].append(timed([converter, "--input_format=tf_saved_model", "--quantize_float16=*",
+                                           str(exported / Path(model).stem), str(out)], work))
     shutil.rmtree(work, ignore_errors=True)
     med = statistics.median
-    return {"runs": runs, "cold": med(cold), "warm": med(warm), "without": med(without),
-            "cli": med(cli), "warm_overhead": med(warm) / med(without) - 1,
-            "cli_over_cold": med(cli) / med(cold), "tf_import": tf_import,
-            "per_model": {m: {"cli": med(per_model[m]), "in_build": in_build[m]} for m in DEMO_MODELS}}
+    return {"runs": runs, "cold": med(cold), "cold_tensorflow": med(cold_tf), "warm": med(warm),
+            "without": med(without), "warm_overhead": med(warm) / med(without) - 1,
+            "per_model": {m: {"cli": med(per_model[m]), "native": native_times[m]} for m in DEMO_MODELS}}
+
+
+def bench_install() -> dict:
+    """Disk size of a fresh virtual environment: plain install, and with the [tensorflow] extra."""
+    sizes = {}
+    for name, spec in (("default", str(ROOT)), ("tensorflow", f"{ROOT}[tensorflow]")):
+        venv = Path(tempfile.mkdtemp(prefix=f"bench-install-{name}-")) / "venv"
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        before = du(venv)
+        subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+                        "-c", str(ROOT / "constraints.txt"), spec], check=True, capture_output=True)
+        sizes[name] = du(venv) - before
+        shutil.rmtree(venv.parent, ignore_errors=True)
+    return sizes
+
+
+def du(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
 
 
 def gz(data: bytes) -> int:
@@ -258,22 +292,21 @@ def write_table(build: dict, pages: dict, timings: dict, runs: int) -> str:
         "",
         "| | seconds |",
         "| --- | ---: |",
-        f"| cold `mkdocs build` (all three models converted in one process) | {build['cold']:.2f} |",
-        f"| `tensorflowjs_converter` once per model (conversion only, after `export()`) | {build['cli']:.2f} |",
-        f"| warm `mkdocs build` (every model cached; no TensorFlow import) | {build['warm']:.2f} |",
+        f"| cold `mkdocs build`, native converter (the default) | {build['cold']:.2f} |",
+        f"| cold `mkdocs build` with `converter: tensorflow` (imports TensorFlow) | {build['cold_tensorflow']:.2f} |",
+        f"| warm `mkdocs build` (every model cached) | {build['warm']:.2f} |",
         f"| the same site with the plugin disabled | {build['without']:.2f} |",
         "",
-        f"Running the converter command once per model takes {build['cli_over_cold']:.1f}× as long "
-        f"as the whole cold build; a warm build costs {100 * build['warm_overhead']:+.0f}% over the "
-        "site without the plugin. Per model, the build's own conversion (Keras load, `export()`, "
-        f"conversion) against the command; the build imports TensorFlow once, in "
-        f"{build['tf_import']:.1f} s:",
+        f"A warm build costs {100 * build['warm_overhead']:+.0f}% over the site without the plugin. "
+        "Per model, the native conversion (median in a warm process) against the "
+        "`tensorflowjs_converter` command (after Keras `export()`, which is not counted):",
         "",
-        "| model | `tensorflowjs_converter` (s) | in the build (s) | ratio |",
+        "| model | `tensorflowjs_converter` (s) | native (s) | ratio |",
         "| --- | ---: | ---: | ---: |",
-        *[f"| `{m}` | {v['cli']:.2f} | {v['in_build']:.2f} | {v['cli'] / v['in_build']:.1f}× |"
+        *[f"| `{m}` | {v['cli']:.2f} | {v['native']:.4f} | {v['cli'] / v['native']:.0f}× |"
           for m, v in build["per_model"].items()],
         "",
+        *(install_lines(build["install"]) if "install" in build else []),
         "**Bytes shipped** per demo page (raw / gzipped), against a page built as seeds 001 and 003 "
         "build theirs (full `tf.min.js`, float32 weights)",
         "",
@@ -306,6 +339,21 @@ def write_table(build: dict, pages: dict, timings: dict, runs: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def install_lines(sizes: dict) -> list[str]:
+    mb = {k: v / 1e6 for k, v in sizes.items()}
+    return [
+        "**Install size** (a fresh virtual environment's growth, pinned by `constraints.txt`)",
+        "",
+        "| install | MB |",
+        "| --- | ---: |",
+        f"| `pip install mkdocs-tfjs` | {mb['default']:.0f} |",
+        f"| `pip install \"mkdocs-tfjs[tensorflow]\"` | {mb['tensorflow']:.0f} |",
+        "",
+        f"The default install is {mb['tensorflow'] / mb['default']:.0f}× smaller.",
+        "",
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
@@ -330,6 +378,8 @@ def main() -> None:
         build = json.loads(cached.read_text())["build"]
     else:
         build = bench_build(args.runs)
+        print("install sizes ...", flush=True)
+        build["install"] = bench_install()
     print(json.dumps(build, indent=1), flush=True)
     work = Path(tempfile.mkdtemp(prefix="bench-site-"))
     source = copy_demo(work / "src")

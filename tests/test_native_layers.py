@@ -12,7 +12,6 @@ over all cases (3.8e-6: float32 rounding through a folded BatchNormalization).
 from __future__ import annotations
 
 import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -299,3 +298,22 @@ def test_layer_matches_keras(results, case):
     assert got[0].shape == expected.shape
     error = float(np.abs(got[0] - expected).max())
     assert error <= case.tol, f"max abs error {error:.3g} > {case.tol}"
+
+
+@pytest.mark.parametrize(("quantize", "tol"), [("float16", 1e-4), ("uint8", 3e-3)])
+def test_quantized_weights_decode_in_tfjs(tmp_path, quantize, tol):
+    """float16 and affine uint8 weights as TF.js decodes them (a wrong scale or min is off by far more).
+
+    Measured on the digits model (softmax outputs, random input): float16 4.7e-5, uint8 1.5e-3.
+    """
+    import keras
+
+    source = Path(__file__).resolve().parents[1] / "models" / "digits" / "digits.keras"
+    model = keras.models.load_model(source, compile=False)
+    x = np.random.default_rng(2).uniform(0, 1, size=(8, 28, 28, 1)).astype("float32")
+    convert_model(source, tmp_path / quantize, quantize, "digits", Choice("native"))
+    manifest = (tmp_path / quantize / "model.json").read_text()
+    assert f'"dtype":"{quantize}"' in manifest
+    (got,) = run_models([(tmp_path / quantize, [x])])
+    error = float(np.abs(got[0] - model.predict(x, verbose=0)).max())
+    assert error <= tol, error

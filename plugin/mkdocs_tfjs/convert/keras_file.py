@@ -162,7 +162,7 @@ class _KerasH5Store(_WeightStore):
     def __init__(self, handle: Any, config: dict[str, Any]) -> None:
         self.handle = handle
         self.config = config
-        self._paths: dict[tuple[str, ...], str] = {}
+        self._tags: dict[str, dict[str, str]] = {}
 
     def layer(self, scope: tuple[str, ...]) -> list[np.ndarray]:
         group = self._group(scope)
@@ -187,14 +187,21 @@ class _KerasH5Store(_WeightStore):
 
     def _child_path(self, parent: str, name: str, entries: list[dict[str, Any]]) -> str | None:
         container = f"{parent}/layers" if parent else "layers"
-        group = self.handle.get(container)
-        if group is None:
-            return None
-        # Newer files tag each layer's vars group with the layer name: trust it.
-        for child in group:
-            vars_ = group[child].get("vars")
-            if vars_ is not None and vars_.attrs.get("name") == name:
-                return f"{container}/{child}"
+        if container not in self._tags:
+            group = self.handle.get(container)
+            if group is None:
+                return None
+            # Newer files tag each layer's vars group with the layer name: trust it.
+            tags = {}
+            for child, item in group.items():
+                vars_ = item.get("vars")
+                tag = vars_.attrs.get("name") if vars_ is not None else None
+                if tag is not None:
+                    tags[tag.decode() if isinstance(tag, bytes) else str(tag)] = f"{container}/{child}"
+            self._tags[container] = tags
+        tagged = self._tags[container].get(name)
+        if tagged is not None:
+            return tagged
         # Older files: the path is the snake-cased class name, numbered in layer order.
         return f"{container}/{_positional_names(entries).get(name, '?')}"
 
