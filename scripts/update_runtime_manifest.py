@@ -1,17 +1,27 @@
-"""Write plugin/mkdocs_tfjs/runtime.json from the npm packages in node_modules.
+"""Write runtime.json and the vendored runtime from the npm packages in node_modules.
 
-Run after changing a front-end version in package.json and `npm install`:
+Run after changing a front-end version in package.json and `npm ci`:
     .venv/bin/python scripts/update_runtime_manifest.py
-The SRI hashes are of the files npm installed, which jsDelivr serves unchanged
-under https://cdn.jsdelivr.net/npm/<package>@<version>/<file>.
+It writes, under plugin/mkdocs_tfjs/:
+- runtime.json: each piece's package, version, file and SRI hash. The hashes
+  are of the files npm installed, which jsDelivr serves unchanged under
+  https://cdn.jsdelivr.net/npm/<package>@<version>/<file>.
+- vendor/<package>@<version>/: those files, byte for byte, with the package's
+  licence (TF.js's npm packages ship none: their Apache-2.0 text comes from
+  Debian's /usr/share/common-licenses), so `runtime: local` needs no npm.
+`--output DIR` writes into DIR instead (the test that checks the committed
+files are exactly what this script makes from the lock file).
 """
 
+import argparse
 import base64
 import hashlib
 import json
+import shutil
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "plugin" / "mkdocs_tfjs"
 PIECES = {
     "core": ("@tensorflow/tfjs-core", "dist/tf-core.min.js", []),
     "converter": ("@tensorflow/tfjs-converter", "dist/tf-converter.min.js", []),
@@ -25,13 +35,21 @@ PIECES = {
     ),
     "fabric": ("fabric", "dist/index.min.js", []),
 }
+LICENCE_TEXTS = {"Apache-2.0": Path("/usr/share/common-licenses/Apache-2.0")}
 
 
-def main() -> None:
-    pieces = {}
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--output", type=Path, default=PACKAGE)
+    parser.add_argument("--node-modules", type=Path, default=ROOT / "node_modules")
+    args = parser.parse_args(argv)
+    vendor = args.output / "vendor"
+    shutil.rmtree(vendor, ignore_errors=True)
+    pieces, notices = {}, []
     for name, (package, file, assets) in PIECES.items():
-        folder = ROOT / "node_modules" / package
-        version = json.loads((folder / "package.json").read_text())["version"]
+        folder = args.node_modules / package
+        meta = json.loads((folder / "package.json").read_text())
+        version, licence = meta["version"], meta.get("license", "")
         digest = hashlib.sha384((folder / file).read_bytes()).digest()
         pieces[name] = {
             "package": package,
@@ -40,10 +58,22 @@ def main() -> None:
             "integrity": "sha384-" + base64.b64encode(digest).decode(),
             "assets": assets,
         }
-    out = ROOT / "plugin" / "mkdocs_tfjs" / "runtime.json"
+        target = vendor / f"{package}@{version}"
+        for rel in (file, *assets):
+            (target / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(folder / rel, target / rel)
+        shipped = folder / "LICENSE"
+        text = shipped if shipped.is_file() else LICENCE_TEXTS[licence]
+        shutil.copyfile(text, target / "LICENSE")
+        notices.append(f"| `{package}` | {version} | {licence} | `{package}@{version}/LICENSE` |")
     manifest = {"cdn": "https://cdn.jsdelivr.net/npm/", "pieces": pieces}
-    out.write_text(json.dumps(manifest, indent=2) + "\n")
-    print(f"wrote {out.relative_to(ROOT)}")
+    (args.output / "runtime.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    (vendor / "README.md").write_text(
+        "# Vendored front-end runtime\n\nCopied byte for byte from the npm packages pinned by "
+        "package-lock.json by `scripts/update_runtime_manifest.py`; do not edit.\n\n"
+        "| package | version | licence | text |\n| --- | --- | --- | --- |\n" + "\n".join(notices) + "\n"
+    )
+    print(f"wrote {args.output / 'runtime.json'} and {vendor}")
 
 
 if __name__ == "__main__":

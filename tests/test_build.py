@@ -6,6 +6,7 @@ import hashlib
 import base64
 import json
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -208,15 +209,49 @@ def test_local_runtime_copies_only_what_graph_models_need(project, shared_cache)
     assert not any(f.startswith("fabric") for f in files), "the palette page needs no fabric.js"
 
 
-def test_local_runtime_with_missing_files_names_the_file_and_the_npm_command(project, tmp_path):
-    (tmp_path / "empty").mkdir()
-    project.config({"runtime_dir": str(tmp_path / "empty")})
+def test_local_runtime_with_missing_files_lists_every_file_and_one_npm_command(project, tmp_path):
+    # An author's own node_modules after the options page's old command: fabric.js and wasm missing.
+    own = tmp_path / "own" / "node_modules"
+    for package in ("@tensorflow/tfjs-core", "@tensorflow/tfjs-converter", "@tensorflow/tfjs-backend-cpu",
+                    "@tensorflow/tfjs-backend-webgl"):
+        shutil.copytree(ROOT / "node_modules" / package, own / package)
+    project.config({"runtime_dir": str(own)})
     project.page("index.md", PALETTE_BLOCK)
     result = project.build()
     assert result.returncode != 0
-    assert "tf-core.min.js, which is missing" in result.output
-    assert "npm install @tensorflow/tfjs-core@4.22.0" in result.output
+    for missing in ("tfjs-backend-wasm/dist/tf-backend-wasm.min.js", "tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm",
+                    "fabric/dist/index.min.js"):
+        assert f"{missing} is missing" in result.output, missing
+    assert "`npm install @tensorflow/tfjs-backend-wasm@4.22.0 fabric@6.9.1`" in result.output
+    assert "Traceback" not in result.output
     assert not (project.site / "index.html").exists()
+
+
+def test_local_runtime_needs_no_node_modules(project):
+    project.config({"runtime": "local"})
+    (project.root / "mkdocs.yml").write_text(
+        (project.root / "mkdocs.yml").read_text().replace(f', "runtime_dir": "{ROOT / "node_modules"}"', ""))
+    assert "runtime_dir" not in (project.root / "mkdocs.yml").read_text()
+    project.page("index.md", PALETTE_BLOCK)
+    result = project.build("--strict")
+    assert result.returncode == 0, result.output
+    core = project.site / "assets/tfjs/vendor/@tensorflow/tfjs-core@4.22.0/dist/tf-core.min.js"
+    assert core.read_bytes() == (ROOT / "node_modules/@tensorflow/tfjs-core/dist/tf-core.min.js").read_bytes()
+
+
+def test_vendored_runtime_is_what_the_script_makes_from_the_lock_file(tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("vendor_script", ROOT / "scripts" / "update_runtime_manifest.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    script.main(["--output", str(tmp_path)])
+    package = ROOT / "plugin" / "mkdocs_tfjs"
+    made = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
+    committed = sorted(p.relative_to(package).as_posix() for p in (package / "vendor").rglob("*") if p.is_file())
+    assert made == sorted([*committed, "runtime.json"])
+    for rel in made:
+        assert (tmp_path / rel).read_bytes() == (package / rel).read_bytes(), rel
 
 
 def test_size_budget_warns_and_strict_mode_fails(project, shared_cache):

@@ -2,10 +2,12 @@
 
 The install runs into a fresh virtual environment (Python 3.13 where the
 machine has it, which TensorFlow's converter does not support), builds this
-project's own documentation with `mkdocs build --strict`, and the three demo
-widgets then run in Chromium and match Keras. It fails if the default install
-pulls TensorFlow, tensorflowjs, jax or torch, if anything in the build path
-imports them, or if the native conversion differs from Keras.
+project's own documentation with `mkdocs build --strict` and `runtime: local`
+with no node_modules anywhere, and the three demo widgets then run in
+Chromium, offline, and match Keras. It fails if the default install pulls
+TensorFlow, tensorflowjs, jax or torch, if anything in the build path imports
+them, if the wheel lacks the vendored runtime, or if the native conversion
+differs from Keras.
 """
 
 from __future__ import annotations
@@ -71,7 +73,8 @@ def lean_site(lean_venv, tmp_path_factory):
     (root / "benchmarks").mkdir()
     shutil.copy(ROOT / "benchmarks" / "results.md", root / "benchmarks" / "results.md")
     shutil.copy(ROOT / "mkdocs.yml", root / "mkdocs.yml")
-    os.symlink(ROOT / "node_modules", root / "node_modules")
+    # No node_modules anywhere: `runtime: local` takes TF.js from inside the package.
+    assert not (root / "node_modules").exists() and "runtime_dir" not in (root / "mkdocs.yml").read_text()
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     done = subprocess.run([str(lean_venv / "bin" / "mkdocs"), "build", "--strict"], cwd=root,
                           capture_output=True, text=True, env={**env, "NO_MKDOCS_2_WARNING": "1"}, timeout=600)
@@ -106,6 +109,8 @@ def test_demo_widgets_built_without_tensorflow_match_keras(lean_site, open_page,
     assert got.shape == expected.shape
     assert float(np.abs(got - expected).max()) <= 2e-3
     assert not log.page_errors
+    offsite = [url for url in log.requests if not url.startswith(server.url)]
+    assert not offsite, offsite
 
 
 def test_unsupported_layer_without_tensorflow_names_page_line_layer_and_both_fixes(lean_venv, tmp_path):

@@ -307,13 +307,12 @@ class SiteBuild:
             )
 
     def check_runtime(self) -> None:
-        """Fail early when ``runtime: local`` lacks a file."""
+        """Fail early when ``runtime: local`` lacks a file: every piece, fabric.js included."""
         if self.settings.runtime == "local":
-            # fabric.js is checked when a page uses a widget that needs it.
-            runtime.check_local(self._runtime_dir(), runtime.TFJS_PIECES)
+            runtime.check_local(self._runtime_dir(), tuple(runtime.pieces()))
 
-    def _runtime_dir(self) -> Path:
-        return self.settings.runtime_dir or self.settings.project_dir / "node_modules"
+    def _runtime_dir(self) -> Path | None:
+        return self.settings.runtime_dir
 
     def _runtime_names(self) -> tuple[str, ...]:
         extra = {p for name in self.widget_types for p in WIDGETS[name].extra_runtime}
@@ -327,7 +326,7 @@ class SiteBuild:
         for name in names:
             piece = pieces[name]
             if name not in self._local_sri:  # hashed once per build, not once per page
-                path = self._runtime_dir() / piece.package / piece.file
+                path = runtime.source_file(self._runtime_dir(), piece, piece.file)
                 self._local_sri[name] = runtime.sri(path.read_bytes())
             scripts[name] = {"src": root + piece.vendor_path, "integrity": self._local_sri[name]}
         wasm = pieces["wasm"]

@@ -31,8 +31,9 @@ class TfjsConfig(base.Config):
     runtime = c.Choice(("cdn", "local"), default="cdn")
     """`cdn`: TF.js and fabric.js from jsDelivr, pinned, with SRI; `local`: copied into the site."""
 
-    runtime_dir = c.Type(str, default="node_modules")
-    """Folder holding the npm packages for `runtime: local`, relative to mkdocs.yml."""
+    runtime_dir = c.Optional(c.Type(str))
+    """For `runtime: local`: a node_modules folder to take the npm packages from, relative to
+    mkdocs.yml, instead of the copy shipped inside the plugin."""
 
     backend = c.Choice(("auto", "webgl", "wasm", "cpu"), default="auto")
     """TF.js backend: `auto` picks WASM for small models, WebGL for large ones on a real GPU."""

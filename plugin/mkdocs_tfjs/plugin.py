@@ -49,7 +49,7 @@ class TfjsPlugin(BasePlugin[TfjsConfig]):
             cache=self.config.cache,
             cache_dir=project_dir / self.config.cache_dir,
             runtime=self.config.runtime,
-            runtime_dir=project_dir / self.config.runtime_dir,
+            runtime_dir=project_dir / self.config.runtime_dir if self.config.runtime_dir else None,
             size_budget=size_budget,
             backend=self.config.backend,
             converter=self.config.converter,

@@ -5,7 +5,10 @@ backends, never the full ``tf.min.js`` bundle (tfjs-layers and tfjs-data are
 dead weight for graph models). The versions and Subresource Integrity hashes
 live in ``runtime.json``, generated from the npm lock file by
 ``scripts/update_runtime_manifest.py``; a test checks them against the files
-npm installed, which are the bytes the CDN serves.
+npm installed, which are the bytes the CDN serves. The same script copies
+those files, with their licences, into ``vendor/`` inside the package, so
+``runtime: local`` works from a plain ``pip install``; ``runtime_dir`` points
+at a ``node_modules`` folder of the author's own instead.
 
 Nothing here imports MkDocs.
 """
@@ -23,6 +26,8 @@ from pathlib import Path
 from .errors import RuntimeFilesError
 
 MANIFEST = Path(__file__).with_name("runtime.json")
+#: The pinned files shipped inside the package, as ``<package>@<version>/<file>``.
+VENDORED = Path(__file__).with_name("vendor")
 #: Folder of the site that holds the local runtime (``runtime: local``).
 VENDOR_DIR = "assets/tfjs/vendor"
 
@@ -87,27 +92,55 @@ def cdn_config(names: tuple[str, ...]) -> dict:
     return {"scripts": scripts, "wasmPaths": f"{base}{wasm.npm_spec}/dist/"}
 
 
-def check_local(runtime_dir: Path, names: tuple[str, ...]) -> None:
-    """Raise :class:`RuntimeFilesError` naming the first missing file."""
+def source_file(runtime_dir: Path | None, piece: Piece, rel: str) -> Path:
+    """Return where ``runtime: local`` reads a file of ``piece`` from.
+
+    ``None`` is the copy inside the package; otherwise ``runtime_dir`` is a
+    ``node_modules`` folder.
+    """
+    if runtime_dir is None:
+        return VENDORED / piece.npm_spec / rel
+    return runtime_dir / piece.package / rel
+
+
+def check_local(runtime_dir: Path | None, names: tuple[str, ...]) -> None:
+    """Raise :class:`RuntimeFilesError` listing every missing or wrong-version file at once."""
+    problems, specs = [], []
     for name in names:
         piece = pieces()[name]
-        for rel in (piece.file, *piece.assets):
-            path = runtime_dir / piece.package / rel
-            if not path.is_file():
-                raise RuntimeFilesError(
-                    f"runtime: local needs {path}, which is missing; install it with "
-                    f"`npm install {piece.npm_spec}` in the folder that holds {runtime_dir.name}/ "
-                    "(or set runtime_dir to where your node_modules folder is)"
-                )
+        missing = [
+            source_file(runtime_dir, piece, rel)
+            for rel in (piece.file, *piece.assets)
+            if not source_file(runtime_dir, piece, rel).is_file()
+        ]
+        problems += [f"{path} is missing" for path in missing]
+        if not missing and runtime_dir is not None:
             installed = json.loads((runtime_dir / piece.package / "package.json").read_text())
             if installed.get("version") != piece.version:
-                raise RuntimeFilesError(
-                    f"runtime: local needs {piece.npm_spec}, but {runtime_dir / piece.package} "
-                    f"holds version {installed.get('version')}; run `npm install {piece.npm_spec}`"
+                problems.append(
+                    f"{runtime_dir / piece.package} holds version {installed.get('version')}, "
+                    f"not {piece.version}"
                 )
+                missing.append(runtime_dir / piece.package)
+        if missing:
+            specs.append(piece.npm_spec)
+    if not problems:
+        return
+    if runtime_dir is None:
+        raise RuntimeFilesError(
+            "runtime: local: the package's own copy of the runtime is incomplete ("
+            + "; ".join(problems)
+            + "); reinstall it with pip install --force-reinstall mkdocs-tfjs"
+        )
+    raise RuntimeFilesError(
+        f"runtime: local with runtime_dir {runtime_dir} lacks what the pages need: "
+        + "; ".join(problems)
+        + f". Install them all with `npm install {' '.join(specs)}` in {runtime_dir.parent}, "
+        "or remove runtime_dir to use the copy shipped inside the plugin"
+    )
 
 
-def copy_local(runtime_dir: Path, site_dir: Path, names: tuple[str, ...]) -> None:
+def copy_local(runtime_dir: Path | None, site_dir: Path, names: tuple[str, ...]) -> None:
     """Copy the pieces (and their WebAssembly binaries) into the site."""
     check_local(runtime_dir, names)
     for name in names:
@@ -115,4 +148,4 @@ def copy_local(runtime_dir: Path, site_dir: Path, names: tuple[str, ...]) -> Non
         for rel in (piece.file, *piece.assets):
             target = site_dir / VENDOR_DIR / piece.npm_spec / rel
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(runtime_dir / piece.package / rel, target)
+            shutil.copyfile(source_file(runtime_dir, piece, rel), target)
