@@ -121,9 +121,7 @@ class ModelCache:
                 source=label,
                 inputs=inputs,
                 outputs=outputs,
-                params=result["params"]
-                if result["params"] is not None
-                else count_weights(data),
+                params=result["params"] if result["params"] is not None else count_weights(data),
                 source_bytes=source_size(source),
                 shipped_bytes=sum((out / name).stat().st_size for name in files),
                 quantize=quantize,

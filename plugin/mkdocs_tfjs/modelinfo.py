@@ -7,9 +7,7 @@ checked against its widget without importing TensorFlow.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 

@@ -46,7 +46,9 @@ class Choice:
 
 def tensorflow_available() -> bool:
     """Return whether the TensorFlow converter is installed, without importing it."""
-    return all(importlib.util.find_spec(name) is not None for name in ("tensorflow", "tensorflowjs"))
+    return all(
+        importlib.util.find_spec(name) is not None for name in ("tensorflow", "tensorflowjs")
+    )
 
 
 @functools.cache
@@ -129,7 +131,9 @@ def unsupported_error(label: str, layers: list[tuple[str, str, str]]) -> Convers
     )
 
 
-def convert_model(source: Path, out_dir: Path, quantize: str, label: str, choice: Choice) -> dict[str, Any]:
+def convert_model(
+    source: Path, out_dir: Path, quantize: str, label: str, choice: Choice
+) -> dict[str, Any]:
     """Convert ``source`` into ``out_dir`` (which must not exist yet) with the chosen converter.
 
     Returns ``{"params": int | None, "seconds": float, "converter": str, "reason": str}``.
@@ -143,7 +147,9 @@ def convert_model(source: Path, out_dir: Path, quantize: str, label: str, choice
         except UnsupportedLayer as exc:
             if not (choice.auto and tensorflow_available()):
                 raise unsupported_error(label, exc.layers) from exc
-            choice = Choice("tensorflow", f"the native converter does not support {_describe(exc.layers)}")
+            choice = Choice(
+                "tensorflow", f"the native converter does not support {_describe(exc.layers)}"
+            )
             _remove(out_dir)
             result = _convert_tensorflow(source, out_dir, quantize, label)
     else:

@@ -69,14 +69,19 @@ class Graph:
             {
                 "name": name,
                 "op": "Placeholder",
-                "attr": {"dtype": {"type": _DTYPES[dtype]}, "shape": {"shape": _shape_proto(shape)}},
+                "attr": {
+                    "dtype": {"type": _DTYPES[dtype]},
+                    "shape": {"shape": _shape_proto(shape)},
+                },
             }
         )
         tensor = Tensor(name, tuple(shape), dtype)
         self.inputs.append(tensor)
         return tensor
 
-    def const(self, hint: str, value: Any, dtype: str = "float32", key: str | None = None) -> Tensor:
+    def const(
+        self, hint: str, value: Any, dtype: str = "float32", key: str | None = None
+    ) -> Tensor:
         """Add a constant; ``key`` shares one node between callers that give the same key."""
         if key is not None and key in self._consts:
             return self._consts[key]
@@ -89,7 +94,10 @@ class Graph:
                 "attr": {
                     "dtype": {"type": _DTYPES[dtype]},
                     "value": {
-                        "tensor": {"dtype": _DTYPES[dtype], "tensorShape": _shape_proto(array.shape)}
+                        "tensor": {
+                            "dtype": _DTYPES[dtype],
+                            "tensorShape": _shape_proto(array.shape),
+                        }
                     },
                 },
             }
@@ -167,9 +175,11 @@ def write_graph_model(
 
     Returns the ``model.json`` content.
     """
-    final = []
-    for index, tensor in enumerate(outputs):
-        final.append(graph.op("Identity", [tensor], tensor.shape, "Identity", {"T": DType(tensor.dtype)}, tensor.dtype))
+    # TensorFlow names a model's outputs Identity, Identity_1, ...; so do we.
+    final = [
+        graph.op("Identity", [t], t.shape, "Identity", {"T": DType(t.dtype)}, t.dtype)
+        for t in outputs
+    ]
     width = len(str(max(len(graph.inputs), len(outputs)) - 1))
     signature = {
         "inputs": {f"input_{i:0{width}d}": _tensor_info(t) for i, t in enumerate(graph.inputs)},
@@ -208,7 +218,11 @@ def _weights_data(
     entries = []
     chunks = []
     for name, array in weights:
-        entry: dict[str, Any] = {"name": name, "shape": list(array.shape), "dtype": str(array.dtype)}
+        entry: dict[str, Any] = {
+            "name": name,
+            "shape": list(array.shape),
+            "dtype": str(array.dtype),
+        }
         if array.dtype == np.float32 and quantize == "float16":
             array = array.astype(np.float16)
             entry["quantization"] = {"dtype": "float16", "original_dtype": "float32"}

@@ -132,7 +132,9 @@ def repair_graph(model_json: Path) -> None:
 
     data = json.loads(model_json.read_text())
     ranks = {
-        w["name"]: len(w["shape"]) for group in data.get("weightsManifest", []) for w in group["weights"]
+        w["name"]: len(w["shape"])
+        for group in data.get("weightsManifest", [])
+        for w in group["weights"]
     }
     topology = data["modelTopology"]
     graphs = [topology.get("node", [])]
@@ -163,7 +165,12 @@ def _unfused(node: dict[str, Any], fused: list[str]) -> list[dict[str, Any]]:
     alpha = attr.get("leakyrelu_alpha")
     for key in ("fused_ops", "num_args", "epsilon", "leakyrelu_alpha"):
         attr.pop(key, None)
-    base = {"name": f"{name}/unfused", "op": _UNFUSED_OP[node["op"]], "input": node["input"][:2], "attr": attr}
+    base = {
+        "name": f"{name}/unfused",
+        "op": _UNFUSED_OP[node["op"]],
+        "input": node["input"][:2],
+        "attr": attr,
+    }
     dtype = {key: attr[key] for key in ("T",) if key in attr}
     last = name if len(fused) == 1 else f"{name}/bias"
     add = {"name": last, "op": "AddV2", "input": [base["name"], node["input"][2]], "attr": dtype}
