@@ -350,6 +350,7 @@ class SiteBuild:
             # Only these backends register a kernel for every op of the model.
             "backends": info.backends,
             "dynamic": info.dynamic,
+            "macs": info.macs,
             "inputDtypes": [_JS_DTYPES.get(t.dtype, "float32") for t in info.inputs],
             "sourceBytes": info.source_bytes,
             # The page's way to the site root, for files the widget names (samples).

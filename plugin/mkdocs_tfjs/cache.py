@@ -135,6 +135,7 @@ class ModelCache:
                 ops=ops,
                 backends=kernels.runnable_backends(ops),
                 dynamic=kernels.needs_async(ops),
+                macs=data.get("userDefinedMetadata", {}).get("macs"),
             )
             # info.json is written last: an entry without it is never trusted.
             (out / INFO).write_text(json.dumps(info.to_json(), indent=1))

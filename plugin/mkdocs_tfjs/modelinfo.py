@@ -52,6 +52,8 @@ class ModelInfo:
     ops: list[str] = field(default_factory=list)
     backends: list[str] = field(default_factory=list)
     dynamic: bool = False
+    #: Multiply-adds per example, where the converter counted them (the native one does).
+    macs: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Return a JSON-ready dict (the cache's ``info.json``)."""

@@ -49,6 +49,8 @@ class Graph:
     nodes: list[dict[str, Any]] = field(default_factory=list)
     weights: list[tuple[str, np.ndarray]] = field(default_factory=list)
     inputs: list[Tensor] = field(default_factory=list)
+    #: Multiply-adds per example of the matrix and convolution ops: what an inference costs.
+    macs: int = 0
     _names: set[str] = field(default_factory=set)
     _consts: dict[str, Tensor] = field(default_factory=dict)
 
@@ -122,11 +124,32 @@ class Graph:
         node: dict[str, Any] = {"name": name, "op": op, "input": [t.name for t in inputs]}
         node["attr"] = {key: attr(value) for key, value in (attrs or {}).items()}
         self.nodes.append(node)
+        self.macs += _macs(op, inputs, tuple(shape))
         return Tensor(name, tuple(shape), dtype)
 
     def ops(self) -> list[str]:
         """Return the sorted op names used by the graph."""
         return sorted({node["op"] for node in self.nodes})
+
+
+def _size(shape: Shape) -> int:
+    return int(np.prod([1 if d is None else d for d in shape], dtype=np.int64))
+
+
+def _macs(op: str, inputs: list[Tensor], shape: Shape) -> int:
+    """Return the multiply-adds per example of one op (0 for the cheap element-wise ones)."""
+    if op in ("MatMul", "_FusedMatMul", "BatchMatMulV2"):
+        return _size(shape[1:]) * int(inputs[1].shape[0])
+    if op in ("Conv2D", "_FusedConv2D"):
+        kh, kw, channels, _ = inputs[1].shape
+        return _size(shape[1:]) * kh * kw * channels
+    if op in ("DepthwiseConv2dNative", "FusedDepthwiseConv2dNative"):
+        kh, kw, _, _ = inputs[1].shape
+        return _size(shape[1:]) * kh * kw
+    if op == "Conv2DBackpropInput":
+        kh, kw, _, _ = inputs[1].shape
+        return _size(inputs[2].shape[1:]) * kh * kw * int(inputs[1].shape[2])
+    return 0
 
 
 class DType(str):
@@ -195,7 +218,7 @@ def write_graph_model(
         "signature": signature,
         "modelTopology": {"node": graph.nodes, "library": {}, "versions": {"producer": 1}},
         "weightsManifest": [{"paths": paths, "weights": entries}],
-        "userDefinedMetadata": metadata.get("userDefinedMetadata", {}),
+        "userDefinedMetadata": {**metadata.get("userDefinedMetadata", {}), "macs": graph.macs},
     }
     out_dir.mkdir(parents=True)
     for i, path in enumerate(paths):
