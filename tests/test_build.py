@@ -15,6 +15,7 @@ import pytest
 from mkdocs_tfjs.render import human_bytes
 
 from .conftest import PALETTE_BLOCK, PALETTE_MODEL, ROOT, place
+from .keras_models import attention_model, lstm_model
 
 
 def widget_config(html: str, widget_id: str) -> dict:
@@ -350,10 +351,7 @@ def test_gh_deploy_puts_the_widget_page_and_model_on_gh_pages(project, shared_ca
 
 
 def test_unsupported_layer_takes_the_tensorflow_path_under_auto_and_fails_under_native(project):
-    import keras
-
-    keras.Sequential([keras.Input((6,)), keras.layers.Reshape((3, 2)), keras.layers.LSTM(5, name="memory"),
-                      keras.layers.Dense(15)]).save(project.root / "models" / "rnn.keras")
+    lstm_model().save(project.root / "models" / "rnn.keras")
     project.config()
     project.page("index.md", "# Title\n\n```tfjs\nmodel: models/rnn.keras\nwidget: palette\n```\n")
     auto = project.build()
@@ -370,15 +368,9 @@ def test_unsupported_layer_takes_the_tensorflow_path_under_auto_and_fails_under_
 
 
 def test_backends_that_cannot_run_every_op_are_left_out_or_refused(project):
-    import keras
-
     # MultiHeadAttention goes through TensorFlow's converter, whose graph has Einsum ops:
     # TF.js registers an Einsum kernel for webgl and cpu, not for wasm.
-    x = keras.Input((6,))
-    seq = keras.layers.Reshape((3, 2))(x)
-    attended = keras.layers.MultiHeadAttention(num_heads=2, key_dim=2, name="mix")(seq, seq)
-    keras.Model(x, keras.layers.Dense(15)(keras.layers.Flatten()(attended))).save(
-        project.root / "models" / "einsum.keras")
+    attention_model().save(project.root / "models" / "einsum.keras")
     project.config()
     project.page("index.md", "# T\n\n```tfjs\nmodel: models/einsum.keras\nwidget: palette\n```\n")
     auto = project.build()

@@ -23,6 +23,7 @@ import numpy as np
 import pytest
 
 from .conftest import ROOT, StaticServer
+from .keras_models import lstm_model
 
 pytestmark = pytest.mark.browser
 
@@ -114,13 +115,10 @@ def test_demo_widgets_built_without_tensorflow_match_keras(lean_site, open_page,
 
 
 def test_unsupported_layer_without_tensorflow_names_page_line_layer_and_both_fixes(lean_venv, tmp_path):
-    import keras
-
     project = tmp_path / "proj"
     (project / "docs").mkdir(parents=True)
     (project / "models").mkdir()
-    keras.Sequential([keras.Input((6,)), keras.layers.Reshape((3, 2)), keras.layers.LSTM(5, name="memory"),
-                      keras.layers.Dense(15)]).save(project / "models" / "rnn.keras")
+    lstm_model().save(project / "models" / "rnn.keras")
     (project / "mkdocs.yml").write_text("site_name: t\nplugins:\n  - tfjs\n")
     (project / "docs" / "index.md").write_text("# Title\n\n```tfjs\nmodel: models/rnn.keras\nwidget: palette\n```\n")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}

@@ -20,31 +20,9 @@ import numpy as np
 import pytest
 
 from .conftest import Project
+from .keras_models import attention_model, embedding_model, lstm_model
 
 pytestmark = pytest.mark.browser
-
-
-def lstm_model():
-    import keras
-
-    return keras.Sequential([keras.Input((6,)), keras.layers.Reshape((3, 2)), keras.layers.LSTM(4, name="memory"),
-                             keras.layers.Dense(15, activation="sigmoid")])
-
-
-def attention_model():
-    import keras
-
-    x = keras.Input((6,))
-    seq = keras.layers.Reshape((3, 2))(x)
-    attended = keras.layers.MultiHeadAttention(num_heads=2, key_dim=2, name="mix")(seq, seq)
-    return keras.Model(x, keras.layers.Dense(15)(keras.layers.Flatten()(attended)))
-
-
-def embedding_model():
-    import keras
-
-    return keras.Sequential([keras.Input((5,), dtype="int32"), keras.layers.Embedding(10, 3),
-                             keras.layers.Flatten(), keras.layers.Dense(15)])
 
 
 MODELS = {"lstm": (lstm_model, "float32"), "attention": (attention_model, "float32"),
