@@ -28,7 +28,7 @@ from .modelfile import check_model_file
 from .modelinfo import ModelInfo
 from .render import human_bytes, render_page_tags, render_widget
 from .spec import WidgetSpec, make_spec
-from .widgets import WIDGETS
+from .widgets import WIDGETS, CustomWidget, Widget
 
 ASSETS = Path(__file__).with_name("assets")
 MODELS_DIR = "assets/tfjs/models"
@@ -69,6 +69,10 @@ class Settings:
     size_budget: int = 10 * 1000**2
     backend: str = "auto"
     converter: str = "auto"
+    #: Widgets of the author's own: name → ES module path, relative to project_dir.
+    widgets: dict[str, str] = field(default_factory=dict)
+    #: A folder of templates overriding the widgets' own (``palette.html``, ``base.html``...).
+    templates_dir: Path | None = None
 
 
 @dataclass
@@ -124,7 +128,8 @@ class SiteBuild:
         self.widget_types: set[str] = set()
         self.site_files: dict[str, Path] = {}
         self._over_budget: set[str] = set()
-        self._assets = _asset_folder()
+        self.widgets = custom_widgets(settings)
+        self._assets = _asset_folder(self.widgets)
         self._local_sri: dict[str, str] = {}
         self._keys: dict[tuple[Path, str, str], str] = {}
 
@@ -150,6 +155,7 @@ class SiteBuild:
                 self.settings.quantize,
                 self.settings.format,
                 per_widget[kind],
+                self.widgets,
             )
             if spec.id in seen_ids:
                 raise DirectiveError(
@@ -162,7 +168,7 @@ class SiteBuild:
             _, info = self.model_for(spec)
             spec.widget.check_model(spec, info)
             widget = PlacedWidget(spec, info, token=f"tfjswidget{self.nonce}x{index}")
-            widget.html = render_widget(self._context(widget, placed.root))
+            widget.html = render_widget(self._context(widget, placed.root), self._template_dirs())
             placed.widgets.append(widget)
             self.widget_types.add(spec.widget.name)
             self.site_files.update(spec.widget.site_files(spec))
@@ -203,7 +209,13 @@ class SiteBuild:
         """
         sheets = [self._asset_tag(root, "tfjs-widgets.css", "href")]
         scripts = [self._asset_tag(root, "runtime.js", "src")]
-        return render_page_tags(sheets, scripts, self._runtime_config(root, self._runtime_names()))
+        return render_page_tags(
+            sheets, scripts, self._runtime_config(root, self._runtime_names()), self._template_dirs()
+        )
+
+    def _template_dirs(self) -> tuple[str, ...]:
+        folder = self.settings.templates_dir
+        return (str(folder),) if folder else ()
 
     # -- models ---------------------------------------------------------
 
@@ -295,9 +307,8 @@ class SiteBuild:
             folder, _ = self._assets
             target = site_dir / "assets" / "tfjs" / folder
             target.mkdir(parents=True, exist_ok=True)
-            for asset in ASSETS.iterdir():
-                if asset.is_file():
-                    shutil.copyfile(asset, target / asset.name)
+            for name, source in _asset_sources(self.widgets).items():
+                shutil.copyfile(source, target / name)
             if self.settings.runtime == "local":
                 runtime.copy_local(self._runtime_dir(), site_dir, self._runtime_names())
         if self.models and not self.converted:
@@ -315,7 +326,7 @@ class SiteBuild:
         return self.settings.runtime_dir
 
     def _runtime_names(self) -> tuple[str, ...]:
-        extra = {p for name in self.widget_types for p in WIDGETS[name].extra_runtime}
+        extra = {p for name in self.widget_types for p in self.widgets[name].extra_runtime}
         return runtime.TFJS_PIECES + tuple(sorted(extra))
 
     def _runtime_config(self, root: str, names: tuple[str, ...]) -> dict[str, Any]:
@@ -402,17 +413,53 @@ def _op_layers(model_json: Path, ops: list[str], source: Path) -> dict[str, str]
     return found
 
 
-def _asset_folder() -> tuple[str, dict[str, str]]:
-    """Return the content-hashed folder name of our assets and their SRI hashes.
+_WIDGET_NAME = re.compile(r"^[a-z][a-z0-9-]*$")
+# Names of our own modules and templates, which a widget's module or template would shadow.
+_RESERVED_NAMES = {"runtime", "resize", "topk", "base", "custom", "page-head", "page-tail"}
 
-    One folder for all of them keeps relative ES module imports between them
-    working, while a new release still gets new URLs.
+
+def custom_widgets(settings: Settings) -> dict[str, Widget]:
+    """Return the build's widgets: the built-in ones and those ``widgets:`` in mkdocs.yml names."""
+    from .errors import ConfigError
+    from .spec import resolve_project_path
+
+    widgets = dict(WIDGETS)
+    for name, value in settings.widgets.items():
+        where = f"mkdocs.yml: tfjs: widgets: {name}"
+        if not isinstance(name, str) or not _WIDGET_NAME.match(name):
+            raise ConfigError(
+                f"{where}: a widget name is lower-case letters, digits and '-', starting with a letter"
+            )
+        if name in WIDGETS or name in _RESERVED_NAMES:
+            raise ConfigError(f"{where}: `{name}` is taken by a built-in module; choose another name")
+        if not isinstance(value, str) or not value.endswith((".js", ".mjs")):
+            raise ConfigError(f"{where}: give the path of an ES module (.js), relative to mkdocs.yml")
+
+        def fail(message: str, where: str = where) -> ConfigError:
+            return ConfigError(f"{where}: {message}")
+
+        widgets[name] = CustomWidget(name, resolve_project_path(value, settings.project_dir, fail, "widgets"))
+    return widgets
+
+
+def _asset_sources(widgets: dict[str, Widget]) -> dict[str, Path]:
+    """Return the files of the widgets folder: our assets and the author's modules as ``<name>.js``."""
+    sources = {a.name: a for a in sorted(ASSETS.iterdir()) if a.is_file()}
+    sources.update({f"{w.name}.js": w.module for w in widgets.values() if w.module is not None})
+    return sources
+
+
+def _asset_folder(widgets: dict[str, Widget]) -> tuple[str, dict[str, str]]:
+    """Return the content-hashed folder name of the widget assets and their SRI hashes.
+
+    One folder for all of them, the author's modules included, keeps relative
+    ES module imports between them (``import ... from "./runtime.js"``)
+    working, while a changed file still gets new URLs.
     """
     digest = hashlib.sha256()
     hashes = {}
-    for asset in sorted(ASSETS.iterdir()):
-        if asset.is_file():
-            data = asset.read_bytes()
-            digest.update(asset.name.encode() + b"\0" + data)
-            hashes[asset.name] = runtime.sri(data)
+    for name, source in sorted(_asset_sources(widgets).items()):
+        data = source.read_bytes()
+        digest.update(name.encode() + b"\0" + data)
+        hashes[name] = runtime.sri(data)
     return f"widgets-{digest.hexdigest()[:8]}", hashes

@@ -38,5 +38,11 @@ class TfjsConfig(base.Config):
     backend = c.Choice(("auto", "webgl", "wasm", "cpu"), default="auto")
     """TF.js backend: `auto` picks WASM for small models, WebGL for large ones on a real GPU."""
 
+    widgets = c.Type(dict, default={})
+    """Widgets of your own: `{name: path/to/module.js}`, paths relative to mkdocs.yml."""
+
+    templates_dir = c.Optional(c.Type(str))
+    """A folder of HTML templates that override the widgets' own (`palette.html`, `base.html`, ...)."""
+
     size_budget = c.Type((str, int), default="10 MB")
     """A converted model above this size gives a warning (`--strict` fails on it)."""

@@ -27,3 +27,7 @@ class ConversionError(TfjsError):
 
 class RuntimeFilesError(TfjsError):
     """``runtime: local`` lacks a file that the page would need."""
+
+
+class ConfigError(TfjsError):
+    """An option in mkdocs.yml is wrong; the message names it."""

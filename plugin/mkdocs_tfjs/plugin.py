@@ -53,14 +53,16 @@ class TfjsPlugin(BasePlugin[TfjsConfig]):
             size_budget=size_budget,
             backend=self.config.backend,
             converter=self.config.converter,
+            widgets=dict(self.config.widgets),
+            templates_dir=project_dir / self.config.templates_dir if self.config.templates_dir else None,
         )
         if self.config.cache:
             cache_root = settings.cache_dir
         else:
             self._temporary_cache = tempfile.mkdtemp(prefix="mkdocs-tfjs-")
             cache_root = Path(self._temporary_cache)
-        self.build = SiteBuild(settings, warn=log.warning, info=log.info, cache_root=cache_root)
         try:
+            self.build = SiteBuild(settings, warn=log.warning, info=log.info, cache_root=cache_root)
             self.build.check_runtime()
         except TfjsError as exc:
             raise PluginError(f"tfjs: {exc}") from exc
@@ -137,12 +139,18 @@ class TfjsPlugin(BasePlugin[TfjsConfig]):
         self._drop_temporary_cache()
 
     def on_serve(self, server: Any, *, config: Any, builder: Any) -> Any:
-        """Watch the model files, which usually live outside docs_dir."""
+        """Watch the model files, widget modules and templates, which live outside docs_dir."""
         if self.build is not None:
             for info in self.build.models.values():
                 path = self.build.settings.project_dir / info.source
                 if path.exists():
                     server.watch(str(path))
+            # Widgets of the author's own and template overrides live outside docs_dir too.
+            for widget in self.build.widgets.values():
+                if widget.module is not None:
+                    server.watch(str(widget.module))
+            if self.build.settings.templates_dir is not None:
+                server.watch(str(self.build.settings.templates_dir))
         return server
 
     def _drop_temporary_cache(self) -> None:

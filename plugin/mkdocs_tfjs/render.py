@@ -45,9 +45,14 @@ def human_bytes(size: float) -> str:
     raise AssertionError("unreachable")
 
 
-def render_widget(context: dict[str, Any]) -> str:
-    """Render one widget from its context (see ``build.py``)."""
-    template = environment().get_template(f"{context['widget']}.html")
+def render_widget(context: dict[str, Any], user_dirs: tuple[str, ...] = ()) -> str:
+    """Render one widget from its context (see ``build.py``).
+
+    A widget of the author's own without a template of its own in
+    ``user_dirs`` gets ``custom.html``: the common frame around an empty box.
+    """
+    env = environment(user_dirs)
+    template = env.select_template([f"{context['widget']}.html", "custom.html"])
     # One line: Markdown must not see blank lines or indentation inside it.
     return " ".join(
         line.strip() for line in template.render(**context).splitlines() if line.strip()
@@ -58,9 +63,10 @@ def render_page_tags(
     stylesheets: Sequence[dict[str, str]],
     scripts: Sequence[dict[str, str]],
     runtime_config: dict[str, Any],
+    user_dirs: tuple[str, ...] = (),
 ) -> tuple[str, str]:
     """Return the HTML to add at the end of ``<head>`` and of ``<body>``."""
-    env = environment()
+    env = environment(user_dirs)
     head = env.get_template("page_head.html").render(stylesheets=stylesheets)
     tail = env.get_template("page_tail.html").render(scripts=scripts, runtime=runtime_config)
     return head, tail

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,9 +34,8 @@ COMMON_OPTIONS: tuple[Option, ...] = (
         "relative to the folder of mkdocs.yml.",
         required=True,
     ),
-    Option(
-        "widget", (str,), "Which widget shows the model.", required=True, choices=tuple(WIDGETS)
-    ),
+    # Checked against the build's widgets (the author's own included) in make_spec.
+    Option("widget", (str,), "Which widget shows the model.", required=True),
     Option("title", (str,), "Heading shown above the widget."),
     Option("caption", (str,), "Text shown under the widget."),
     Option(
@@ -108,8 +108,13 @@ def make_spec(
     default_quantize: str,
     default_format: str,
     index: int,
+    widgets: Mapping[str, Widget] = WIDGETS,
 ) -> WidgetSpec:
-    """Check ``block.values`` and return the widget spec they describe."""
+    """Check ``block.values`` and return the widget spec they describe.
+
+    ``widgets`` are the widgets of this build: the built-in ones and the
+    author's own.
+    """
     values = dict(block.values)
 
     def fail(message: str, key: str | None = None) -> DirectiveError:
@@ -122,19 +127,29 @@ def make_spec(
             raise fail(
                 f"the tfjs block has no `{option.name}` key; add for example "
                 f"`{option.name}: {example}`"
-                + (f" (widgets: {', '.join(WIDGETS)})" if option.name == "widget" else "")
+                + (f" (widgets: {', '.join(widgets)})" if option.name == "widget" else "")
             )
     widget_name = values["widget"]
-    if not isinstance(widget_name, str) or widget_name not in WIDGETS:
+    if not isinstance(widget_name, str) or widget_name not in widgets:
         raise fail(
-            f"unknown widget {widget_name!r}{_suggest(str(widget_name), WIDGETS)}; "
-            f"choose one of: {', '.join(WIDGETS)}",
+            f"unknown widget {widget_name!r}{_suggest(str(widget_name), widgets)}; "
+            f"choose one of: {', '.join(widgets)} (or add your own under `widgets:` in mkdocs.yml)",
             "widget",
         )
-    widget = WIDGETS[widget_name]
+    widget = widgets[widget_name]
     known = {o.name: o for o in COMMON_OPTIONS + widget.options}
+    extra: dict[str, Any] = {}
     for key in values:
-        if key not in known:
+        if key not in known and widget.extra_keys:
+            problem = _not_plain_data(values[key])
+            if problem:
+                raise fail(
+                    f"`{key}`: {problem}; keys of the {widget.name} widget reach its module as "
+                    "JSON, so use text, numbers, true/false, lists or mappings",
+                    key,
+                )
+            extra[key] = values[key]
+        elif key not in known:
             raise fail(
                 f"unknown key `{key}` for the {widget.name} widget{_suggest(key, known)}; "
                 f"valid keys: {', '.join(sorted(known))}",
@@ -164,10 +179,23 @@ def make_spec(
         backend=checked.get("backend"),
         converter=checked.get("converter"),
         caption=checked.get("caption"),
-        options={o.name: checked.get(o.name) for o in widget.options},
+        options={**{o.name: checked.get(o.name) for o in widget.options}, **extra},
     )
     widget.check_options(spec, project_dir, fail)
     return spec
+
+
+def _not_plain_data(value: Any) -> str | None:
+    """Return what in ``value`` JSON cannot carry (a date, binary data), or None."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return None
+    if isinstance(value, list):
+        return next((p for p in map(_not_plain_data, value) if p), None)
+    if isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            return "mapping keys must be text"
+        return next((p for p in map(_not_plain_data, value.values()) if p), None)
+    return f"{type(value).__name__} {value!r} is not text, a number, true/false, a list or a mapping"
 
 
 def resolve_project_path(value: str, project_dir: Path, fail, key: str = "model") -> Path:

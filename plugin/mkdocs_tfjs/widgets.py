@@ -32,6 +32,10 @@ class Widget:
     extra_runtime: tuple[str, ...] = ()
     #: What the widget needs of a model, for error messages.
     needs: str = ""
+    #: Whether keys beyond the common ones pass through to the widget's module.
+    extra_keys: bool = False
+    #: The author's ES module of a widget of their own (built-in widgets live in assets/).
+    module: Path | None = None
 
     def check_options(self, spec: WidgetSpec, project_dir: Path, fail: Fail) -> None:
         """Check keys whose validity depends on other keys or on files."""
@@ -306,6 +310,25 @@ class ImageWidget(ClassifierWidget):
         from .cache import sha256_file
 
         return f"assets/tfjs/samples/{sha256_file(path)[:8]}-{path.name}"
+
+
+class CustomWidget(Widget):
+    """A widget of the author's own: an ES module named under ``widgets:`` in mkdocs.yml.
+
+    The build checks the keys every widget takes; the block's other keys
+    reach the module unchanged as ``ctx.options``.
+    """
+
+    extra_keys = True
+    needs = "what its module expects"
+
+    def __init__(self, name: str, module: Path) -> None:
+        self.name = name
+        self.module = module
+
+    def browser_config(self, spec: WidgetSpec, info: ModelInfo) -> dict[str, Any]:
+        """Hand the module the block's own keys."""
+        return {"options": spec.options}
 
 
 WIDGETS: dict[str, Widget] = {

@@ -196,6 +196,9 @@ class Instance {
       get tf() { return window.tf; },
       status: (text) => self.setStatus(text),
       run: (fn) => self.run(fn),
+      // For widgets of the author's own: the block's own keys, and the model on nested arrays.
+      options: this.config.options || {},
+      predict: (input) => self.predict(input),
       runtime: { loadScript },
     };
   }
@@ -326,7 +329,8 @@ class Instance {
   }
 
   async predict(input) {
-    await this.load();
+    // A widget's own prepare() may predict: the model is there before the widget is ready.
+    if (!this.model) await this.load();
     return this.run((tf, call) => {
       // Cast to the dtypes the model declares (integer indices for an Embedding).
       const given = this.config.inputs.length === 1 ? [input] : input;
