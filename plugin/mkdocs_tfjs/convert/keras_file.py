@@ -162,7 +162,7 @@ class _KerasH5Store(_WeightStore):
     def __init__(self, handle: Any, config: dict[str, Any]) -> None:
         self.handle = handle
         self.config = config
-        self._tags: dict[str, dict[str, str]] = {}
+        self._tags: dict[str, dict[str, str] | None] = {}
 
     def layer(self, scope: tuple[str, ...]) -> list[np.ndarray]:
         group = self._group(scope)
@@ -187,23 +187,36 @@ class _KerasH5Store(_WeightStore):
 
     def _child_path(self, parent: str, name: str, entries: list[dict[str, Any]]) -> str | None:
         container = f"{parent}/layers" if parent else "layers"
+        tagged = self._tagged(container)
+        if tagged is None:
+            return None
+        # Newer files tag each layer's vars group with the layer name: trust it.
+        if name in tagged:
+            return f"{container}/{tagged[name]}"
+        # Older files: the path is the snake-cased class name, numbered in layer order.
+        return f"{container}/{_positional_names(entries).get(name, '?')}"
+
+    def _tagged(self, container: str) -> dict[str, str] | None:
+        """Return {layer name tag: child group} of ``container``, read once per container.
+
+        Scanning the children for every layer made reading the weights
+        quadratic in the number of layers (15 s for NASNetMobile's 770).
+        """
         if container not in self._tags:
             group = self.handle.get(container)
             if group is None:
-                return None
-            # Newer files tag each layer's vars group with the layer name: trust it.
-            tags = {}
-            for child, item in group.items():
-                vars_ = item.get("vars")
-                tag = vars_.attrs.get("name") if vars_ is not None else None
-                if tag is not None:
-                    tags[tag.decode() if isinstance(tag, bytes) else str(tag)] = f"{container}/{child}"
-            self._tags[container] = tags
-        tagged = self._tags[container].get(name)
-        if tagged is not None:
-            return tagged
-        # Older files: the path is the snake-cased class name, numbered in layer order.
-        return f"{container}/{_positional_names(entries).get(name, '?')}"
+                self._tags[container] = None
+            else:
+                tags: dict[str, str] = {}
+                for child in group:
+                    vars_ = group[child].get("vars")
+                    tag = vars_.attrs.get("name") if vars_ is not None else None
+                    if isinstance(tag, bytes):
+                        tag = tag.decode()
+                    if isinstance(tag, str):
+                        tags.setdefault(tag, child)
+                self._tags[container] = tags
+        return self._tags[container]
 
 
 def _positional_names(entries: list[dict[str, Any]]) -> dict[str, str]:
