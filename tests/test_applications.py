@@ -64,9 +64,10 @@ ARCHITECTURES = list(TOLERANCE)
 TENSORFLOW_PATH = {
     "MobileNetV2": None,
     # Grappler fuses Conv2D + BiasAdd + hard-swish into one _FusedConv2D whose
-    # activation TF.js's CPU backend does not have; the native converter
-    # emits hard-swish as separate ops.
-    "MobileNetV3Small": "Activation _fusedhardswish has not been implemented for the CPU backend.",
+    # activation TF.js does not have: the TensorFlow path refuses the model at
+    # build time rather than ship a graph that fails for every reader (the
+    # native converter emits hard-swish as separate ops).
+    "MobileNetV3Small": "_FusedHardSwish into the _FusedConv2D node",
 }
 
 

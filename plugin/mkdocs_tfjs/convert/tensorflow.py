@@ -100,12 +100,14 @@ def convert_model(source: Path, out_dir: Path, quantize: str, label: str) -> dic
                 f"{label}: the TensorFlow.js converter failed ({type(exc).__name__}: "
                 f"{_first_line(exc)})"
             ) from exc
-    repair_graph(out_dir / "model.json")
+    repair_graph(out_dir / "model.json", label)
     return {"params": params}
 
 
-#: Activations TensorFlow's remapper fuses into MatMul / Conv2D / DepthwiseConv2D.
+#: Activations TF.js has as ops of their own, so a fused op can be split back into them.
 _FUSED_ACTIVATIONS = {"Relu", "Relu6", "Elu", "Sigmoid", "Tanh", "LeakyRelu"}
+#: Activations TF.js's fused kernels run (tfjs-core's fused_util).
+_TFJS_FUSED = {"Relu", "Relu6", "Elu", "Sigmoid", "LeakyRelu", "Prelu"}
 _UNFUSED_OP = {
     "_FusedMatMul": "MatMul",
     "_FusedConv2D": "Conv2D",
@@ -113,7 +115,7 @@ _UNFUSED_OP = {
 }
 
 
-def repair_graph(model_json: Path) -> None:
+def repair_graph(model_json: Path, label: str) -> None:
     """Rewrite what tensorflowjs writes but TF.js cannot run, keeping the same values.
 
     - Fused ops whose bias is not a rank-1 constant are split back into the
@@ -121,7 +123,10 @@ def repair_graph(model_json: Path) -> None:
       any shape (an LSTM cell's second matmul, a [1, 1, 1, c] after a
       bias-free convolution and BatchNormalization), but TF.js's fused
       kernels refuse anything but rank 1 at load ("FusedConv2D only supports
-      rank-1 bias but got rank 4").
+      rank-1 bias but got rank 4"), and so are those whose activation TF.js's
+      fused kernels lack but which it has as an op (Tanh). An activation it
+      has in neither form (hard-swish, fused by grappler in MobileNetV3) is a
+      conversion error: the graph would build and then fail for every reader.
     - Control inputs (``^node``) are dropped. TF.js takes them for data
       inputs, and then never computes the output of a graph whose loop exits
       are control inputs of it (an LSTM: "Cannot compute the outputs
@@ -151,11 +156,17 @@ def repair_graph(model_json: Path) -> None:
             ]
             if node.get("op") not in _UNFUSED_OP or not fused or fused[0] != "BiasAdd":
                 continue
-            if len(fused) > 2 or (len(fused) == 2 and fused[1] not in _FUSED_ACTIVATIONS):
-                continue
+            activation = fused[1] if len(fused) > 1 else None
             bias = node["input"][2].split(":")[0]
-            if ranks.get(bias) == 1:
+            if ranks.get(bias) == 1 and activation in (None, *_TFJS_FUSED) and len(fused) <= 2:
                 continue
+            if len(fused) > 2 or (activation is not None and activation not in _FUSED_ACTIVATIONS):
+                raise ConversionError(
+                    f"{label}: TensorFlow's converter fused {' + '.join(fused)} into the "
+                    f"{node['op']} node `{node['name']}`, which TF.js cannot run; convert the "
+                    "model with `converter: native` (or `auto`), which lowers that activation "
+                    "to ops TF.js has"
+                )
             nodes[index : index + 1] = _unfused(node, fused)
     model_json.write_text(json.dumps(data))
 
