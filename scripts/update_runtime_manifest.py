@@ -27,18 +27,23 @@ PIECES = {
 }
 
 
+def sri(path: Path) -> str:
+    return "sha384-" + base64.b64encode(hashlib.sha384(path.read_bytes()).digest()).decode()
+
+
 def main() -> None:
     pieces = {}
     for name, (package, file, assets) in PIECES.items():
         folder = ROOT / "node_modules" / package
         version = json.loads((folder / "package.json").read_text())["version"]
-        digest = hashlib.sha384((folder / file).read_bytes()).digest()
         pieces[name] = {
             "package": package,
             "version": version,
             "file": file,
-            "integrity": "sha384-" + base64.b64encode(digest).decode(),
+            "integrity": sri(folder / file),
             "assets": assets,
+            # The page fetches these itself, with the hash (TF.js would not check them).
+            "asset_integrity": {asset: sri(folder / asset) for asset in assets},
         }
     out = ROOT / "plugin" / "mkdocs_tfjs" / "runtime.json"
     manifest = {"cdn": "https://cdn.jsdelivr.net/npm/", "pieces": pieces}
