@@ -354,6 +354,14 @@ def install_lines(sizes: dict) -> list[str]:
     ]
 
 
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
@@ -363,8 +371,6 @@ def main() -> None:
     parser.add_argument("--skip-build", action="store_true",
                         help="reuse the build figures of the last results.json")
     args = parser.parse_args()
-    from tests.conftest import free_port
-
     if args.table_only:
         data = json.loads((ROOT / "benchmarks" / "results.json").read_text())
         table = write_table(data["build"], data["pages"], data["browser"], data["build"]["runs"])

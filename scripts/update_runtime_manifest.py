@@ -38,6 +38,10 @@ PIECES = {
 LICENCE_TEXTS = {"Apache-2.0": Path("/usr/share/common-licenses/Apache-2.0")}
 
 
+def sri(path: Path) -> str:
+    return "sha384-" + base64.b64encode(hashlib.sha384(path.read_bytes()).digest()).decode()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", type=Path, default=PACKAGE)
@@ -50,13 +54,14 @@ def main(argv: list[str] | None = None) -> None:
         folder = args.node_modules / package
         meta = json.loads((folder / "package.json").read_text())
         version, licence = meta["version"], meta.get("license", "")
-        digest = hashlib.sha384((folder / file).read_bytes()).digest()
         pieces[name] = {
             "package": package,
             "version": version,
             "file": file,
-            "integrity": "sha384-" + base64.b64encode(digest).decode(),
+            "integrity": sri(folder / file),
             "assets": assets,
+            # The page fetches these itself, with the hash (TF.js would not check them).
+            "asset_integrity": {asset: sri(folder / asset) for asset in assets},
         }
         target = vendor / f"{package}@{version}"
         for rel in (file, *assets):

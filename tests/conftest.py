@@ -8,7 +8,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import textwrap
@@ -276,29 +275,48 @@ def training_script(name: str):
     return sys.modules[module_name]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-DEMO_PORT = free_port()
+def listening_port(pid: int) -> int | None:
+    """Return the TCP port a process listens on (a server started on port 0), or None."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[len("socket:["):-1])
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A" and fields[9] in inodes:  # 0A: LISTEN
+                return int(fields[1].rsplit(":", 1)[1], 16)
+    return None
 
 
 @pytest.fixture(scope="session")
-def demo_site(tmp_path_factory):
-    """The project's own documentation site, built as a user would build it.
+def demo_server(tmp_path_factory):
+    """A server for the demo site, on a port bound now (port 0), before the site exists.
 
-    Its site_url is where ``demo_url`` serves it: Material's instant navigation
-    only takes over links on the host and port of site_url.
+    The site is built afterwards with this server's URL as its site_url:
+    Material's instant navigation only takes over links on the host and port
+    of site_url.
     """
     root = tmp_path_factory.mktemp("demo") / "proj"
+    server = StaticServer(root / "site")
+    yield root, server
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def demo_site(demo_server):
+    """The project's own documentation site, built as a user would build it."""
+    root, server = demo_server
     shutil.copytree(ROOT / "docs", root / "docs")
     shutil.copytree(ROOT / "models", root / "models", ignore=shutil.ignore_patterns("__pycache__"))
     (root / "benchmarks").mkdir()
     shutil.copy(ROOT / "benchmarks" / "results.md", root / "benchmarks" / "results.md")
     config = (ROOT / "mkdocs.yml").read_text()
-    config = re.sub(r"(?m)^site_url: .*$", f"site_url: http://127.0.0.1:{DEMO_PORT}/", config)
+    config = re.sub(r"(?m)^site_url: .*$", f"site_url: {server.url}", config)
     (root / "mkdocs.yml").write_text(config)
     os.symlink(ROOT / "node_modules", root / "node_modules")
     project = Project(root)
@@ -308,8 +326,6 @@ def demo_site(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def demo_url(demo_site):
+def demo_url(demo_site, demo_server):
     """The demo site served at its site_url."""
-    server = StaticServer(demo_site, port=DEMO_PORT)
-    yield server.url
-    server.close()
+    return demo_server[1].url

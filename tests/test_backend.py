@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import PALETTE_BLOCK, place
+import re
+
+from .conftest import PALETTE_BLOCK, ROOT, Project, StaticServer, place
 
 
 def palette(extra: str) -> str:
@@ -59,3 +61,103 @@ def test_plugin_option_sets_the_default_and_conflicts_on_a_page_are_errors(proje
     assert result.returncode != 0
     assert ("docs/index.md:13: the widgets on this page ask for different backends (`cpu` on line 4, "
             "`wasm` here); TF.js runs one backend per page") in result.output
+
+
+@pytest.mark.browser
+def test_an_explicit_webgl_runs_on_software_webgl_and_the_card_says_so(project, shared_cache, serve, open_page):
+    project.config({"cache_dir": str(shared_cache)})
+    project.page("index.md", palette("backend: webgl"))
+    assert project.build().returncode == 0
+    page, log = open_page(serve(project.site), wait_ready="tfjs-palette-1")
+    # The options page: `webgl` forces that backend unless it cannot start; software WebGL starts.
+    assert page.evaluate("window.tfjsWidgets.backend().name") == "webgl"
+    assert page.locator("#tfjs-palette-1 .tfjs-card-backend").text_content() == (
+        "webgl (backend: webgl; WebGL is software-rendered (SwiftShader))")
+    assert page.locator("#tfjs-palette-1 .tfjs-swatch").count() == 5
+    assert not log.page_errors
+
+
+@pytest.fixture
+def instant_site(tmp_path, shared_cache):
+    """Two pages on Material with instant navigation: A on `auto`, B on `backend: cpu`."""
+    project = Project(tmp_path / "proj")
+    place(project, ROOT / "models" / "palette" / "generator.keras", "models/palette/generator.keras")
+    server = StaticServer(project.root / "site")  # bound now: the build needs its port for site_url
+    project.write("mkdocs.yml", f"""
+        site_name: Backends
+        site_url: {server.url}
+        theme:
+          name: material
+          font: false
+          features: [navigation.instant]
+        plugins:
+          - tfjs:
+              runtime: local
+              runtime_dir: {ROOT / "node_modules"}
+              cache_dir: {shared_cache}
+        nav: [index.md, b.md]
+        """)
+    project.page("index.md", "# A\n\n[Page B](b.md)\n" + palette("id: a-widget"))
+    project.page("b.md", "# B\n\n[Page A](index.md)\n" + palette("id: b-widget\nbackend: cpu"))
+    result = project.build()
+    assert result.returncode == 0, result.output
+    yield server.url
+    server.close()
+
+
+@pytest.mark.browser
+def test_a_page_reached_by_instant_navigation_gets_its_own_backend(instant_site, open_page):
+    page, log = open_page(instant_site, wait_ready="a-widget")
+    assert page.evaluate("window.tfjsWidgets.backend().name") == "wasm"
+    page.evaluate("window.__sameDocument = true")
+    page.locator(".md-content").get_by_role("link", name="Page B").click()
+    page.wait_for_url("**/b/")
+    page.evaluate("window.tfjsWidgets.ready('b-widget')")
+    assert page.evaluate("window.__sameDocument") is True, "instant navigation, not a reload"
+    assert page.evaluate("window.tfjsWidgets.backend().name") == "cpu"
+    assert page.locator("#b-widget .tfjs-card-backend").text_content() == "cpu (backend: cpu)"
+    assert page.locator("#b-widget .tfjs-swatch").count() == 5
+    # And back: A's `auto` is WebAssembly again.
+    page.locator(".md-content").get_by_role("link", name="Page A").click()
+    page.wait_for_url(instant_site)
+    page.evaluate("window.tfjsWidgets.ready('a-widget')")
+    assert page.evaluate("window.tfjsWidgets.backend().name") == "wasm"
+    assert page.locator("#a-widget .tfjs-card-backend").text_content() == (
+        "wasm with SIMD (the models here are under 4 MB, where WebAssembly is fastest)")
+    assert not log.page_errors
+
+
+CDN = re.compile(r"https://cdn\.jsdelivr\.net/npm/(.+?)@[0-9.]+/(.+)")
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("tampered", [False, True])
+def test_cdn_webassembly_binaries_are_checked_against_their_hash(project, shared_cache, serve, browser, tampered):
+    project.config({"cache_dir": str(shared_cache), "runtime": "cdn"})
+    project.page("index.md", PALETTE_BLOCK)
+    assert project.build().returncode == 0
+    context = browser.new_context()
+
+    # jsDelivr, offline: the files npm installed, which are the bytes jsDelivr serves.
+    def cdn(route):
+        package, file = CDN.match(route.request.url).groups()
+        body = (ROOT / "node_modules" / package / file).read_bytes()
+        if tampered and file.endswith(".wasm"):
+            body = body[:-1] + bytes([body[-1] ^ 1])  # one bit of the last byte
+        route.fulfill(status=200, body=body, headers={
+            "Access-Control-Allow-Origin": "*",
+            "Content-Type": "application/wasm" if file.endswith(".wasm") else "text/javascript"})
+
+    context.route("https://cdn.jsdelivr.net/**", cdn)
+    page = context.new_page()
+    page.goto(serve(project.site))
+    assert page.evaluate("window.tfjsWidgets.ready('tfjs-palette-1').then(() => 'ready', e => e.message)") == "ready"
+    card = page.locator("#tfjs-palette-1 .tfjs-card-backend").text_content()
+    if tampered:
+        assert page.evaluate("window.tfjsWidgets.backend().name") == "cpu"
+        assert card.startswith("cpu (wasm failed: tfjs-backend-wasm-simd.wasm was refused (it does not match "
+                               "its integrity hash"), card
+    else:
+        assert card == "wasm with SIMD (the models here are under 4 MB, where WebAssembly is fastest)"
+    assert page.locator("#tfjs-palette-1 .tfjs-swatch").count() == 5
+    context.close()

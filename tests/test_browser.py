@@ -108,18 +108,28 @@ def test_palette_is_keyboard_operable_and_swatches_copy_their_hex(demo_site, ser
     context.close()
 
 
-def test_sort_lightness_orders_swatches_dark_to_light(demo_site, serve, open_page):
-    page, _ = open_page(serve(demo_site) + "demos/palette/", wait_ready="tfjs-palette-2")
-    page.locator("#tfjs-palette-2").get_by_role("button", name="Generate").click()
-    page.wait_for_timeout(200)
+def luminance(hex_code: str) -> float:
+    lin = [(c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4)
+           for c in (int(hex_code[i:i + 2], 16) / 255 for i in (1, 3, 5))]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
 
-    def luminance(hex_code: str) -> float:
-        lin = [(c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4)
-               for c in (int(hex_code[i:i + 2], 16) / 255 for i in (1, 3, 5))]
-        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
 
-    values = [luminance(h) for h in swatch_hexes(page, "tfjs-palette-2")]
-    assert values == sorted(values)
+def test_generate_on_a_lightness_sorted_palette_gives_a_new_sorted_palette(demo_site, serve, open_page):
+    page, log = open_page(serve(demo_site) + "demos/palette/", wait_ready="tfjs-palette-2")
+    for _ in range(3):
+        before = swatch_hexes(page, "tfjs-palette-2")
+        count = page.evaluate("window.tfjsWidgets.stats('tfjs-palette-2').inferences")
+        page.locator("#tfjs-palette-2").get_by_role("button", name="Generate").click()
+        # The click's inference, and nothing left running: then the palette shown is its answer.
+        page.wait_for_function("n => { const s = window.tfjsWidgets.stats('tfjs-palette-2'); "
+                               "return s.inferences > n && !s.busy; }", arg=count)
+        assert page.evaluate("window.tfjsWidgets.stats('tfjs-palette-2').inferences") == count + 1
+        after = swatch_hexes(page, "tfjs-palette-2")
+        assert len(after) == 5 and after != before, "Generate must change the palette"
+        values = [luminance(h) for h in after]
+        assert values == sorted(values), after
+    assert page.locator("#tfjs-palette-2 .tfjs-status").text_content() == f"New palette: {', '.join(after)}."
+    assert not log.page_errors
 
 
 @pytest.fixture(scope="module")
@@ -132,7 +142,9 @@ def two_widget_site(tmp_path_factory):
 def test_models_load_when_their_widget_nears_the_viewport_and_tfjs_loads_once(two_widget_site, serve, open_page):
     url = serve(two_widget_site)
     page, log = open_page(url, wait_ready="top")
-    page.wait_for_timeout(300)
+    # The observer has reported on the bottom widget (out of view): had it been near the
+    # viewport, its model would be loading now.
+    page.wait_for_function("window.tfjsWidgets.stats('bottom').observations > 0")
     model_requests = [r for r in log.requests if r.endswith("model.json")]
     assert len(model_requests) == 1, "only the visible widget's model loads at first"
     assert page.locator("#bottom").get_attribute("data-state") == "loading"
@@ -160,3 +172,28 @@ def test_a_missing_model_shows_an_error_in_place_and_other_widgets_keep_working(
     page.evaluate("window.tfjsWidgets.ready('top')")
     assert page.locator("#top").get_attribute("data-state") == "ready"
     assert len(swatch_hexes(page, "top")) == 5
+
+
+# Instrumentation of the browser's own IntersectionObserver (behaviour unchanged): which
+# elements are still observed, and whether the observer was disconnected.
+OBSERVER_PROBE = """
+window.__observed = new Set();
+window.__disconnects = 0;
+const Observer = window.IntersectionObserver;
+window.IntersectionObserver = class extends Observer {
+    observe(el) { window.__observed.add(el); return super.observe(el); }
+    unobserve(el) { window.__observed.delete(el); return super.unobserve(el); }
+    disconnect() { window.__observed.clear(); window.__disconnects += 1; return super.disconnect(); }
+};
+"""
+
+
+def test_widgets_that_leave_the_page_stop_being_observed(two_widget_site, serve, open_page):
+    page, log = open_page(serve(two_widget_site), wait_ready="top", init_script=OBSERVER_PROBE)
+    page.wait_for_function("window.tfjsWidgets.stats('bottom').observations > 0")
+    assert page.evaluate("[...window.__observed].map(e => e.id)") == ["bottom"], "not near the viewport yet"
+    page.evaluate("document.getElementById('bottom').remove(); window.tfjsWidgets.scan()")
+    assert page.evaluate("window.__observed.size") == 0
+    page.evaluate("document.getElementById('top').remove(); window.tfjsWidgets.scan()")
+    assert page.evaluate("window.__disconnects") == 1, "no widget left: the observer is disconnected"
+    assert not log.page_errors

@@ -183,9 +183,11 @@ def test_cdn_runtime_is_pinned_with_subresource_integrity(project, shared_cache)
     assert project.build().returncode == 0
     html = (project.site / "index.html").read_text()
     tags = re.findall(r"<(?:script|link)[^>]*(?:src|href)=[^>]*>", html)
-    ours = [t for t in tags if "assets/tfjs" in t]
+    ours = [t for t in tags if "assets/tfjs" in t and "served-check.js" not in t]
     assert len(ours) == 2
     assert all('integrity="sha384-' in t and 'crossorigin="anonymous"' in t for t in ours)
+    # The one script without a hash is the classic one that explains file:// (see test_page_safety).
+    assert len([t for t in tags if "served-check.js" in t]) == 1
     runtime = runtime_config(html)
     lock = json.loads((ROOT / "package-lock.json").read_text())["packages"]
     for name, entry in runtime["scripts"].items():
@@ -195,6 +197,9 @@ def test_cdn_runtime_is_pinned_with_subresource_integrity(project, shared_cache)
         assert lock[f"node_modules/{package}"]["version"] == version, name
         # jsDelivr serves the npm tarball's bytes: the hash of the file npm installed must match.
         assert entry["integrity"] == sri_of(ROOT / "node_modules" / package / file), name
+    # The WebAssembly binaries, which the page fetches itself, carry the hashes of npm's files too.
+    wasm = ROOT / "node_modules/@tensorflow/tfjs-backend-wasm/dist"
+    assert runtime["wasmIntegrity"] == {p.name: sri_of(p) for p in wasm.glob("*.wasm")}
     assert not (project.site / "assets/tfjs/vendor").exists()
 
 
@@ -327,7 +332,35 @@ def test_disabled_plugin_leaves_blocks_as_code(project):
     project.page("index.md", PALETTE_BLOCK)
     result = project.build()
     assert result.returncode == 0
-    assert "tfjs-widget" not in (project.site / "index.html").read_text()
+    html = (project.site / "index.html").read_text()
+    assert "tfjs-widget" not in html
+    # The reader sees the block itself, as code.
+    code = re.search(r"<pre><code[^>]*>(.*?)</code></pre>", html, re.S)
+    assert code and code.group(1).strip() == (
+        "model: models/palette/generator.keras\nwidget: palette\ntitle: Palette generator")
+
+
+def test_a_lost_placeholder_is_reported_at_its_own_block_among_ten(shared_cache, tmp_path):
+    from mkdocs_tfjs.build import Settings, SiteBuild
+    from mkdocs_tfjs.errors import DirectiveError
+
+    (tmp_path / "models/palette").mkdir(parents=True)
+    (tmp_path / "models/palette/generator.keras").write_bytes(PALETTE_MODEL.read_bytes())
+    build = SiteBuild(Settings(project_dir=tmp_path), warn=print, info=print, cache_root=shared_cache)
+    markdown = "\n".join(PALETTE_BLOCK.replace("title: Palette generator", f"id: w{i}")
+                         for i in range(1, 11))
+    _, placed = build.process_markdown(markdown, "docs/p.md", "p/")
+    lines = [w.spec.line for w in placed.widgets]
+    # Another extension ate the first placeholder; the tenth (…x10) is still there.
+    html = "".join(f"<p>{w.token}</p>\n" for w in placed.widgets[1:])
+    with pytest.raises(DirectiveError) as err:
+        build.fill_html(html, placed)
+    assert err.value.line == lines[0] == 2
+    # With all ten in place, each widget lands where its own placeholder was.
+    html = "".join(f"<h2>{i}</h2><p>{w.token}</p>\n" for i, w in enumerate(placed.widgets, 1))
+    filled = build.fill_html(html, placed)
+    assert [m for m in re.findall(r'<h2>(\d+)</h2><div class="tfjs-widget" id="(w\d+)"', filled)] == [
+        (str(i), f"w{i}") for i in range(1, 11)]
 
 
 def test_gh_deploy_puts_the_widget_page_and_model_on_gh_pages(project, shared_cache, tmp_path):

@@ -71,3 +71,31 @@ def test_an_unclosed_block_is_an_error_at_its_opening_line():
     with pytest.raises(DirectiveError) as err:
         read_block(blocks[0], "p.md")
     assert err.value.line == 3 and "never closed" in err.value.message
+
+
+def test_an_indented_code_block_that_shows_a_tfjs_block_is_text():
+    # Four spaces at the top level make an indented code block: its ```tfjs is shown, not run.
+    md = "Write this:\n\n    ```tfjs\n    model: m.keras\n    widget: palette\n    ```\n\nDone.\n"
+    assert find_blocks(md) == []
+    # ... and so it is inside an admonition, eight spaces in.
+    assert find_blocks("!!! note\n\n    Example:\n\n        ```tfjs\n        model: m.keras\n        ```\n") == []
+
+
+def test_a_block_in_a_list_item_is_found():
+    md = "1. First step\n\n    ```tfjs\n    model: m.keras\n    widget: palette\n    ```\n"
+    (block,) = find_blocks(md)
+    assert block.line == 3 and read_block(block, "p.md").values["model"] == "m.keras"
+
+
+def test_a_block_inside_a_blockquote_is_found_and_replaced_inside_it():
+    md = "Intro\n\n> Quoted:\n>\n> ```tfjs\n> model: m.keras\n> widget: palette\n> ```\n\nAfter\n"
+    (block,) = find_blocks(md)
+    assert block.line == 5
+    assert read_block(block, "p.md").values == {"model": "m.keras", "widget": "palette"}
+    assert read_block(block, "p.md").key_lines == {"model": 6, "widget": 7}
+    assert replace_blocks(md, [block], ["TOKEN"]) == "Intro\n\n> Quoted:\n>\n> TOKEN\n\nAfter\n"
+
+
+def test_a_blockquote_that_ends_before_the_fence_closes_leaves_it_unclosed():
+    blocks = find_blocks("> ```tfjs\n> model: m.keras\n\nOutside\n```\n")
+    assert len(blocks) == 1 and not blocks[0].closed and blocks[0].body == "model: m.keras"

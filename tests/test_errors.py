@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from mkdocs_tfjs.build import Settings, SiteBuild
 from mkdocs_tfjs.directive import find_blocks
-from mkdocs_tfjs.errors import TfjsError
+from mkdocs_tfjs.errors import DirectiveError
 
 from .conftest import PALETTE_BLOCK, PALETTE_MODEL, REPORT_SCRIPT, place
 
@@ -168,16 +168,48 @@ def test_a_build_killed_mid_conversion_leaves_the_cache_usable(project):
     assert len(model_dirs) == 1 and (model_dirs[0] / "model.json").is_file()
 
 
-def test_two_builds_at_once_both_succeed(project):
-    project.config()
+# A hook that holds each build before its pages are read until the other build is
+# there too, so that both convert at the same moment.
+BARRIER_HOOK = """
+import os
+import time
+from pathlib import Path
+
+from mkdocs.plugins import event_priority
+
+
+@event_priority(200)  # before the tfjs plugin (100) converts the page's model
+def on_page_markdown(markdown, **kwargs):
+    barrier = Path(os.environ["TFJS_TEST_BARRIER"])
+    (barrier / str(os.getpid())).touch()
+    while len(list(barrier.iterdir())) < 2:
+        time.sleep(0.01)
+    return markdown
+"""
+
+
+def test_two_builds_converting_the_same_model_at_once_both_succeed(project, tmp_path):
+    project.write("hooks/barrier.py", BARRIER_HOOK)
+    project.config(extra="hooks:\n  - hooks/barrier.py\n")
     project.page("index.md", PALETTE_BLOCK)
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    barrier = tmp_path / "barrier"
+    barrier.mkdir()
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "TFJS_TEST_BARRIER": str(barrier)}
     processes = [subprocess.Popen([sys.executable, str(REPORT_SCRIPT), "build", "-d", f"site{i}"],
                                   cwd=project.root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                   env=env, text=True) for i in (1, 2)]
+    cache = project.root / ".cache/plugin/tfjs"
+    pids = {str(p.pid) for p in processes}
+    overlapped = False
+    # Watch the cache while both run: each conversion works in its own .tmp-<pid>-* folder.
+    while any(p.poll() is None for p in processes):
+        working = {w.name.split("-")[1] for w in cache.glob(".tmp-*")} if cache.is_dir() else set()
+        overlapped = overlapped or working >= pids
+        time.sleep(0.005)
     outputs = [p.communicate(timeout=300)[0] for p in processes]
     assert [p.returncode for p in processes] == [0, 0], outputs
-    cache = project.root / ".cache/plugin/tfjs"
+    assert overlapped, "the two conversions never ran at the same time"
+    assert all("converted models/palette/generator.keras" in out for out in outputs), outputs
     assert len([p for p in cache.iterdir() if not p.name.startswith(".tmp-")]) == 1
     for i in (1, 2):
         assert list((project.root / f"site{i}/assets/tfjs/models").glob("generator-*/model.json"))
@@ -232,12 +264,16 @@ def fuzz_build(tmp_path_factory):
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(markdown_text)
 def test_random_markdown_never_crashes_and_text_without_blocks_is_unchanged(fuzz_build, text):
+    blocks = find_blocks(text)
     try:
         out, placed = fuzz_build.process_markdown(text, "docs/p.md", "p/")
-    except TfjsError as exc:
-        assert "docs/p.md:" in str(exc)
+    except DirectiveError as exc:
+        # Only a block can be wrong, and the error points into it.
+        assert exc.page == "docs/p.md" and exc.message
+        assert any(b.line <= exc.line <= b.line + (b.end - b.start) for b in blocks), (exc.line, text)
         return
-    if not find_blocks(text):
+    if not blocks:
         assert out == text and placed.widgets == []
     else:
-        assert len(placed.widgets) == len(find_blocks(text))
+        assert len(placed.widgets) == len(blocks)
+        assert all(w.token in out for w in placed.widgets)

@@ -1,7 +1,7 @@
 // A widget of our own: estimate a penguin's body mass from two measurements.
 // mkdocs.yml names this module under `widgets:`; the plugin copies it beside
 // its runtime, so it imports the runtime's helpers from "./runtime.js".
-import { coalesce, registerWidget } from "./runtime.js";
+import { registerWidget } from "./runtime.js";
 
 class BodyMass {
   // ctx.el: the widget's element; ctx.options: the block's own keys;
@@ -25,8 +25,9 @@ class BodyMass {
     this.output.className = "tfjs-custom-result";
     this.form.append(this.output);
     box.append(this.form);
-    // Typing fast runs the model once more with the newest values, never a queue.
-    this.estimate = coalesce(() => this.estimateOnce());
+    // Typing fast runs the model once more with the newest values, never a queue;
+    // ctx.coalesce also drops what is still queued when the widget leaves the page.
+    this.estimate = ctx.coalesce(() => this.estimateOnce());
     this.onInput = () => this.estimate();
     this.form.addEventListener("input", this.onInput);
     this.form.addEventListener("submit", (event) => event.preventDefault());

@@ -31,7 +31,7 @@ from scipy import ndimage  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "plugin"))
-from mkdocs_tfjs.preprocess import load_image, preprocess_image  # noqa: E402
+from mkdocs_tfjs.preprocess import preprocess_image  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 PACKAGES = ROOT / "node_modules"
@@ -55,6 +55,17 @@ def categories(emoji: list[dict]) -> list[str]:
 
 def image_path(style: str, name: str) -> Path:
     return PACKAGES / f"emoji-datasource-{style}" / "img" / style / "64" / name
+
+
+def load_image(path) -> np.ndarray:
+    """Decode an image as the browser does: EXIF orientation applied, 8-bit pixels (Pillow)."""
+    from PIL import Image, ImageOps
+
+    with Image.open(path) as image:
+        image = ImageOps.exif_transpose(image)
+        if image.mode not in ("L", "LA", "RGB", "RGBA"):
+            image = image.convert("RGBA")
+        return np.asarray(image)
 
 
 def load_style(style: str, emoji: list[dict]) -> np.ndarray:

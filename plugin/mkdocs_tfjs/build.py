@@ -62,7 +62,6 @@ class Settings:
     project_dir: Path
     quantize: str = "float16"
     format: str = "graph"
-    cache: bool = True
     cache_dir: Path | None = None
     runtime: str = "cdn"
     runtime_dir: Path | None = None
@@ -131,6 +130,7 @@ class SiteBuild:
         self.widgets = custom_widgets(settings)
         self._assets = _asset_folder(self.widgets)
         self._local_sri: dict[str, str] = {}
+        self._local_wasm: dict[str, str] = {}
         self._keys: dict[tuple[Path, str, str], str] = {}
 
     # -- pages ----------------------------------------------------------
@@ -165,7 +165,7 @@ class SiteBuild:
                     f"{seen_ids[spec.id]}; give each widget on a page its own `id`",
                 )
             seen_ids[spec.id] = block.line
-            _, info = self.model_for(spec)
+            info = self.model_for(spec)
             spec.widget.check_model(spec, info)
             widget = PlacedWidget(spec, info, token=f"tfjswidget{self.nonce}x{index}")
             widget.html = render_widget(self._context(widget, placed.root), self._template_dirs())
@@ -188,7 +188,9 @@ class SiteBuild:
     def fill_html(self, html: str, placed: PageWidgets) -> str:
         """Put each widget's HTML where its placeholder ended up."""
         for widget in placed.widgets:
-            pattern = re.compile(rf"<p>\s*{widget.token}\s*</p>|{widget.token}")
+            # The lookahead keeps `…x1` from matching inside `…x10`.
+            token = rf"{widget.token}(?![0-9])"
+            pattern = re.compile(rf"<p>\s*{token}\s*</p>|{token}")
             html, count = pattern.subn(lambda _m, w=widget: w.html, html, count=1)
             if count == 0:
                 raise DirectiveError(
@@ -209,8 +211,16 @@ class SiteBuild:
         """
         sheets = [self._asset_tag(root, "tfjs-widgets.css", "href")]
         scripts = [self._asset_tag(root, "runtime.js", "src")]
+        # A classic script without `integrity`: it is the one part that still runs
+        # when the page is opened from disk, where no module or checked file loads.
+        folder, _ = self._assets
+        served_check = f"{root}assets/tfjs/{folder}/served-check.js"
         return render_page_tags(
-            sheets, scripts, self._runtime_config(root, self._runtime_names()), self._template_dirs()
+            sheets,
+            scripts,
+            self._runtime_config(root, self._runtime_names()),
+            served_check,
+            self._template_dirs(),
         )
 
     def _template_dirs(self) -> tuple[str, ...]:
@@ -219,17 +229,15 @@ class SiteBuild:
 
     # -- models ---------------------------------------------------------
 
-    def model_for(self, spec: WidgetSpec) -> tuple[str, ModelInfo]:
-        """Return the cache key and info of a spec's model, converting it if needed."""
+    def model_for(self, spec: WidgetSpec) -> ModelInfo:
+        """Return the info of a spec's model, converting it if needed."""
         requested = spec.converter or self.settings.converter
         # Hashing a model file costs a read of all its bytes: once per build is enough.
         inputs = (spec.model_path, spec.quantize, spec.format, requested)
         if inputs not in self._keys:
             self._keys[inputs] = self.cache.key(*inputs)
         key = self._keys[inputs]
-        if key in self.models:
-            return key, self.models[key]
-        found = self.cache.lookup(key, spec.model)
+        found = self.models.get(key) or self.cache.lookup(key, spec.model)
         if found is None:
             try:
                 check_model_file(spec.model_path, spec.model)
@@ -255,9 +263,10 @@ class SiteBuild:
                 f"{found.convert_seconds:.2f} s"
             )
         self.models[key] = found
+        # Per block, not per model: blocks sharing a model may ask for different backends.
         self._check_backends(spec, found, self.cache.files(key) / "model.json")
         self._check_budget(spec, found)
-        return key, found
+        return found
 
     def _check_backends(self, spec: WidgetSpec, info: ModelInfo, model_json: Path) -> None:
         """Refuse a model that no backend, or not the block's backend, can run for readers."""
@@ -274,8 +283,8 @@ class SiteBuild:
                 f"kernel for {detail}; use `backend: {info.backends[0]}` or `backend: auto`"
             )
         raise spec.error(
-            f"no TF.js backend can run `{spec.model}`: TF.js {kernels.table()['versions'].get('@tensorflow/tfjs-core', '')} "
-            f"has no kernel for {detail} on any backend; replace the layers that use these ops, "
+            f"no TF.js backend can run `{spec.model}`: TF.js has no kernel for {detail} on any "
+            "backend; replace the layers that use these ops, "
             "or convert with the other converter (`converter: native` or `converter: tensorflow`)"
         )
 
@@ -341,9 +350,15 @@ class SiteBuild:
                 self._local_sri[name] = runtime.sri(path.read_bytes())
             scripts[name] = {"src": root + piece.vendor_path, "integrity": self._local_sri[name]}
         wasm = pieces["wasm"]
+        if not self._local_wasm:  # hashed once per build, too
+            folder = self._runtime_dir() / wasm.package
+            self._local_wasm = runtime.wasm_integrity(
+                {asset: runtime.sri((folder / asset).read_bytes()) for asset in wasm.assets}
+            )
         return {
             "scripts": scripts,
             "wasmPaths": f"{root}{runtime.VENDOR_DIR}/{wasm.npm_spec}/dist/",
+            "wasmIntegrity": self._local_wasm,
         }
 
     def _asset_tag(self, root: str, name: str, attr: str) -> dict[str, str]:

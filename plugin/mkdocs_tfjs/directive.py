@@ -7,7 +7,11 @@ that every later error can point at the right line.
 Fences follow CommonMark: an opening run of three or more backticks or tildes,
 closed by a run of the same character at least as long. A ``tfjs`` fence that
 sits inside another fence (for example a four-backtick block showing the
-syntax) is text, not a widget, and is left alone.
+syntax) is text, not a widget, and is left alone; so is one indented by four
+or more spaces past its container, which Markdown shows as an indented code
+block. Containers are what Python-Markdown and its common extensions nest
+with four spaces (list items, admonitions, tabs, definitions) and blockquotes,
+whose ``>`` markers are part of every line of the block.
 """
 
 from __future__ import annotations
@@ -21,6 +25,15 @@ import yaml
 from .errors import DirectiveError
 
 _FENCE_OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
+_QUOTE = re.compile(r"^ {0,3}> ?")
+# Lines that open something whose content is indented by four spaces.
+_CONTAINER = re.compile(
+    r"^(?:[!?]{3}\+?[ \t]+\S"  # admonition, collapsible block
+    r"|===\+?[ \t]+\S"  # content tab
+    r"|[-*+][ \t]+\S"  # bullet list item
+    r"|\d{1,9}[.)][ \t]+\S"  # ordered list item
+    r"|:[ \t]+\S)"  # definition
+)
 _INFO_WORD = re.compile(r"^\s*\{?\s*\.?(?P<word>[^\s{}`]+)")
 
 
@@ -53,41 +66,93 @@ def _closes(line: str, fence: str) -> bool:
     return len(stripped) >= len(fence) and set(stripped) == {fence[0]}
 
 
+def _split_quote(line: str) -> tuple[str, str]:
+    """Return a line's blockquote markers (``> > ``) and the rest."""
+    prefix = ""
+    while match := _QUOTE.match(line[len(prefix) :]):
+        prefix += match.group(0)
+    return prefix, line[len(prefix) :]
+
+
+def _width(text: str) -> int:
+    """Return the width of the leading whitespace, tabs to the next multiple of four."""
+    width = 0
+    for char in text:
+        if char == " ":
+            width += 1
+        elif char == "\t":
+            width += 4 - width % 4
+        else:
+            break
+    return width
+
+
 def find_blocks(markdown: str, first_line: int = 1) -> list[Block]:
-    """Return the top-level ``tfjs`` fenced blocks of ``markdown``.
+    """Return the ``tfjs`` fenced blocks of ``markdown`` that Markdown renders as fences.
 
     ``first_line`` is the page line number of the first line of
     ``markdown`` (MkDocs hands plugins the text after the front matter).
     """
     lines = markdown.split("\n")
     blocks: list[Block] = []
+    containers: list[int] = []  # content indents of the open containers
+    quote = ""
     i = 0
     while i < len(lines):
-        match = _FENCE_OPEN.match(lines[i])
-        if not match or (match.group("fence")[0] == "`" and "`" in match.group("info")):
+        line_quote, rest = _split_quote(lines[i])
+        if line_quote.count(">") != quote.count(">"):
+            quote, containers = line_quote, []
+        if not rest.strip():
             i += 1
             continue
-        fence, indent = match.group("fence"), match.group("indent")
-        end = i + 1
-        while end < len(lines) and not _closes(lines[end], fence):
-            end += 1
-        closed = end < len(lines)
-        if _info_word(match.group("info")) == "tfjs":
-            body_lines = [_dedent(line, indent) for line in lines[i + 1 : end]]
-            blocks.append(
-                Block(
-                    start=i,
-                    end=end + 1 if closed else end,
-                    line=first_line + i,
-                    indent=indent,
-                    body="\n".join(body_lines),
-                    closed=closed,
-                )
-            )
-        # Everything up to the closing fence is the fence's text: a tfjs
-        # fence in there is an example, not a widget.
-        i = end + 1
+        indent = _width(rest)
+        while containers and indent < containers[-1]:
+            containers.pop()
+        base = containers[-1] if containers else 0
+        if indent >= base + 4:
+            # An indented code block (or a paragraph's continuation): text, fences included.
+            i += 1
+            continue
+        match = _FENCE_OPEN.match(rest)
+        if match and not (match.group("fence")[0] == "`" and "`" in match.group("info")):
+            i = _read_fence(lines, i, match, line_quote, first_line, blocks)
+            continue
+        if _CONTAINER.match(rest.lstrip(" \t")):
+            containers.append(indent + 4)
+        i += 1
     return blocks
+
+
+def _read_fence(
+    lines: list[str], i: int, match: re.Match[str], quote: str, first_line: int, blocks: list[Block]
+) -> int:
+    """Record the fence opened on line ``i`` if it is a tfjs block; return the next line."""
+    fence, indent = match.group("fence"), match.group("indent")
+    end = i + 1
+    closed = False
+    while end < len(lines):
+        line_quote, rest = _split_quote(lines[end])
+        if line_quote.count(">") < quote.count(">"):
+            break  # the blockquote that holds the fence ended, and with it the fence
+        if _closes(rest, fence):
+            closed = True
+            break
+        end += 1
+    if _info_word(match.group("info")) == "tfjs":
+        body_lines = [_dedent(_split_quote(line)[1], indent) for line in lines[i + 1 : end]]
+        blocks.append(
+            Block(
+                start=i,
+                end=end + 1 if closed else end,
+                line=first_line + i,
+                indent=quote + indent,
+                body="\n".join(body_lines),
+                closed=closed,
+            )
+        )
+    # Everything up to the closing fence is the fence's text: a tfjs
+    # fence in there is an example, not a widget.
+    return end + 1 if closed else end
 
 
 def _dedent(line: str, indent: str) -> str:

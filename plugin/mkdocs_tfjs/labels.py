@@ -31,7 +31,6 @@ NAMED_SETS: dict[str, list[str]] = {
 
 def load_labels(
     value: Any,
-    project_dir: Path,
     resolve: Callable[[str], Path],
     fail: Callable[[str], DirectiveError],
 ) -> list[str]:

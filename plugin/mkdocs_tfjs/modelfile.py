@@ -95,3 +95,70 @@ def layers_of_class(config: Any, class_name: str) -> list[str]:
         for value in config:
             found += layers_of_class(value, class_name)
     return found
+
+
+def output_activation(path: Path) -> str | None:
+    """Return the activation of a Keras model's output layer, or None when unknown.
+
+    Reads the architecture that Keras stores with the model (``config.json``
+    in a ``.keras`` archive, the ``model_config`` attribute of an ``.h5``
+    file) without TensorFlow. A ``Softmax`` layer counts as ``softmax``; a
+    SavedModel folder, a model with several outputs or an unreadable file
+    gives None.
+    """
+    try:
+        if path.is_dir():
+            return None
+        suffix = path.suffix.lower()
+        if suffix == ".keras":
+            with zipfile.ZipFile(path) as archive:
+                config = json.loads(archive.read("config.json"))
+        elif suffix in (".h5", ".hdf5"):
+            import h5py
+
+            with h5py.File(path, "r") as handle:
+                raw = handle.attrs.get("model_config")
+            if raw is None:
+                return None
+            config = json.loads(raw.decode() if isinstance(raw, bytes) else raw)
+        else:
+            return None
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return None
+    return _layer_activation(config)
+
+
+def _layer_activation(layer: Any) -> str | None:
+    """Return the activation that ends ``layer`` (a Keras layer or model config)."""
+    if not isinstance(layer, dict):
+        return None
+    class_name = layer.get("class_name")
+    config = layer.get("config")
+    if not isinstance(config, dict):
+        return None
+    if class_name == "Softmax":
+        return "softmax"
+    if class_name == "Sequential" or isinstance(config.get("layers"), list):
+        layers = config.get("layers") or []
+        if class_name != "Sequential":  # a functional model: find its one output layer
+            outputs = config.get("output_layers")
+            # Keras 3 writes [name, 0, 0] for one output, Keras 2 [[name, 0, 0]].
+            if isinstance(outputs, list) and outputs and isinstance(outputs[0], list):
+                if len(outputs) != 1:
+                    return None
+                outputs = outputs[0]
+            name = outputs[0] if isinstance(outputs, list) and outputs else None
+            layers = [entry for entry in layers if _config_name(entry) == name]
+        return _layer_activation(layers[-1]) if layers else None
+    activation = config.get("activation")
+    if isinstance(activation, dict):  # a serialised activation object
+        activation = activation.get("config", {}).get("name") or activation.get("class_name")
+    if isinstance(activation, str):
+        return activation.lower()
+    return None
+
+
+def _config_name(layer: Any) -> str | None:
+    if isinstance(layer, dict):
+        return layer.get("name") or (layer.get("config") or {}).get("name")
+    return None

@@ -46,7 +46,6 @@ class TfjsPlugin(BasePlugin[TfjsConfig]):
             project_dir=project_dir,
             quantize=self.config.quantize,
             format=self.config.format,
-            cache=self.config.cache,
             cache_dir=project_dir / self.config.cache_dir,
             runtime=self.config.runtime,
             runtime_dir=project_dir / self.config.runtime_dir if self.config.runtime_dir else None,

@@ -3,7 +3,8 @@
 The browser code (``assets/handwriting.js``) implements the same steps, and
 the tests check that both give the same numbers; the example models are
 trained on data passed through these very functions, so training and page
-cannot drift apart. Only numpy is needed.
+cannot drift apart. Only numpy is needed: the functions take pixels already
+decoded (with Pillow, imageio or anything else), never files.
 """
 
 from __future__ import annotations
@@ -143,14 +144,3 @@ def preprocess_image(
 ) -> np.ndarray:
     """Run the image widget's whole pipeline: composite, crop, resize, ``preprocess``."""
     return apply_preprocess(resize_image(composite_on_white(pixels), height, width, resize), mode)
-
-
-def load_image(path) -> np.ndarray:
-    """Decode an image file as the browser does: EXIF orientation applied, 8-bit pixels."""
-    from PIL import Image, ImageOps
-
-    with Image.open(path) as image:
-        image = ImageOps.exif_transpose(image)
-        if image.mode not in ("L", "LA", "RGB", "RGBA"):
-            image = image.convert("RGBA")
-        return np.asarray(image)

@@ -23,7 +23,7 @@ TEMPLATES = Path(__file__).with_name("templates")
 
 @cache
 def environment(user_dirs: tuple[str, ...] = ()) -> Environment:
-    """Return the Jinja2 environment; templates in ``user_dirs`` override ours."""
+    """Return the Jinja2 environment of the package's templates."""
     env = Environment(
         loader=FileSystemLoader([*user_dirs, str(TEMPLATES)]),
         autoescape=select_autoescape(default=True, default_for_string=True),
@@ -63,10 +63,13 @@ def render_page_tags(
     stylesheets: Sequence[dict[str, str]],
     scripts: Sequence[dict[str, str]],
     runtime_config: dict[str, Any],
+    served_check: str,
     user_dirs: tuple[str, ...] = (),
 ) -> tuple[str, str]:
     """Return the HTML to add at the end of ``<head>`` and of ``<body>``."""
     env = environment(user_dirs)
     head = env.get_template("page_head.html").render(stylesheets=stylesheets)
-    tail = env.get_template("page_tail.html").render(scripts=scripts, runtime=runtime_config)
+    tail = env.get_template("page_tail.html").render(
+        scripts=scripts, runtime=runtime_config, served_check=served_check
+    )
     return head, tail

@@ -47,6 +47,8 @@ class Piece:
     file: str
     integrity: str
     assets: tuple[str, ...] = ()
+    #: SRI hashes of the assets, by path in the package (``dist/x.wasm``).
+    asset_integrity: tuple[tuple[str, str], ...] = ()
 
     @property
     def npm_spec(self) -> str:
@@ -65,7 +67,13 @@ def pieces() -> dict[str, Piece]:
     data = json.loads(MANIFEST.read_text())
     return {
         name: Piece(
-            name, p["package"], p["version"], p["file"], p["integrity"], tuple(p.get("assets", ()))
+            name,
+            p["package"],
+            p["version"],
+            p["file"],
+            p["integrity"],
+            tuple(p.get("assets", ())),
+            tuple(sorted(p.get("asset_integrity", {}).items())),
         )
         for name, p in data["pieces"].items()
     }
@@ -89,7 +97,20 @@ def cdn_config(names: tuple[str, ...]) -> dict:
         if n in names
     }
     wasm = pieces()["wasm"]
-    return {"scripts": scripts, "wasmPaths": f"{base}{wasm.npm_spec}/dist/"}
+    return {
+        "scripts": scripts,
+        "wasmPaths": f"{base}{wasm.npm_spec}/dist/",
+        "wasmIntegrity": wasm_integrity(dict(wasm.asset_integrity)),
+    }
+
+
+def wasm_integrity(by_asset: dict[str, str]) -> dict[str, str]:
+    """Return ``{file name: SRI hash}`` of the WebAssembly binaries, as the page looks them up."""
+    return {
+        asset.rsplit("/", 1)[-1]: digest
+        for asset, digest in by_asset.items()
+        if asset.endswith(".wasm")
+    }
 
 
 def source_file(runtime_dir: Path | None, piece: Piece, rel: str) -> Path:

@@ -95,10 +95,13 @@ class WidgetSpec:
     backend: str | None = None
     converter: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    #: The page line of each key of the block, for errors about one key.
+    key_lines: dict[str, int] = field(default_factory=dict)
 
-    def error(self, message: str) -> DirectiveError:
-        """Return an error that points at this widget's block."""
-        return DirectiveError(self.page, self.line, message)
+    def error(self, message: str, key: str | None = None) -> DirectiveError:
+        """Return an error that points at ``key``'s line, or at the block's first line."""
+        return DirectiveError(self.page, self.key_lines.get(key, self.line) if key else self.line,
+                              message)
 
 
 def make_spec(
@@ -180,6 +183,7 @@ def make_spec(
         converter=checked.get("converter"),
         caption=checked.get("caption"),
         options={**{o.name: checked.get(o.name) for o in widget.options}, **extra},
+        key_lines=dict(block.key_lines),
     )
     widget.check_options(spec, project_dir, fail)
     return spec

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import quote
 from typing import TYPE_CHECKING, Any
 
 from .errors import DirectiveError
+from .modelfile import output_activation
 from .modelinfo import ModelInfo
 from .options import PREPROCESS_MODES, Option
 
@@ -101,6 +103,16 @@ class PaletteWidget(Widget):
         }
 
 
+_OUTPUTS_OPTION = Option(
+    "outputs",
+    (str,),
+    "What the model returns: `probabilities` (shown as they are) or `logits` (shown through "
+    "a softmax). Read from the output layer's activation of a Keras model (softmax and "
+    "sigmoid: probabilities, linear: logits); required for a SavedModel.",
+    choices=("probabilities", "logits"),
+)
+
+
 def _labels_option(doc_extra: str = "") -> Option:
     return Option(
         "labels",
@@ -123,7 +135,6 @@ class ClassifierWidget(Widget):
         if value is not None:
             spec.options["labels"] = load_labels(
                 value,
-                project_dir,
                 lambda v: resolve_project_path(
                     v, project_dir, lambda m: fail(m, "labels"), "labels"
                 ),
@@ -139,9 +150,36 @@ class ClassifierWidget(Widget):
         if labels is not None and len(labels) != out[1]:
             raise spec.error(
                 f"`labels` has {len(labels)} labels but `{spec.model}` has {out[1]} outputs; "
-                "give one label per output, in the order of the model's classes"
+                "give one label per output, in the order of the model's classes",
+                "labels",
             )
         return out[1]
+
+    def outputs_kind(self, spec: WidgetSpec) -> str:
+        """Return ``probabilities`` or ``logits``: declared in the block, or read from the model.
+
+        A softmax or sigmoid output layer gives probabilities (shown as they
+        are), a linear one logits (shown through a softmax). Anything else,
+        and a SavedModel, which carries no Keras architecture, needs the key.
+        """
+        declared = spec.options.get("outputs")
+        if declared is not None:
+            return declared
+        activation = output_activation(spec.model_path)
+        if activation in ("softmax", "sigmoid"):
+            return "probabilities"
+        if activation == "linear":
+            return "logits"
+        found = (
+            f"its output layer has a `{activation}` activation"
+            if activation
+            else "it carries no Keras architecture to read the output activation from"
+        )
+        raise spec.error(
+            f"cannot tell whether `{spec.model}` returns probabilities or logits: {found}; "
+            "add `outputs: probabilities` (scores in [0, 1], shown as they are) or "
+            "`outputs: logits` (raw scores, shown through a softmax) to the block"
+        )
 
     def class_labels(self, spec: WidgetSpec, classes: int) -> list[str]:
         """Return the labels, or the class numbers when the block gives none."""
@@ -155,6 +193,7 @@ class HandwritingWidget(ClassifierWidget):
     extra_runtime = ("fabric",)
     options = (
         _labels_option(" Without `labels` the classes are shown as their numbers."),
+        _OUTPUTS_OPTION,
         Option("topk", (int,), "How many candidates to show.", default=3, minimum=1),
         Option(
             "delay",
@@ -196,6 +235,7 @@ class HandwritingWidget(ClassifierWidget):
         if len(shape) != 4 or shape[1] is None or shape[1] != shape[2] or shape[3] != 1:
             raise self._misfit(spec, info)
         self.check_classes(spec, info)
+        self.outputs_kind(spec)
         border = spec.options.get("border")
         if border is not None and 2 * border >= shape[1]:
             raise spec.error(
@@ -211,6 +251,7 @@ class HandwritingWidget(ClassifierWidget):
         return {
             "size": size,
             "labels": self.class_labels(spec, classes),
+            "outputs": self.outputs_kind(spec),
             "topk": min(spec.options["topk"], classes),
             "delay": spec.options.get("delay"),
             "stroke": spec.options["stroke"],
@@ -228,6 +269,7 @@ class ImageWidget(ClassifierWidget):
     name = "image"
     options = (
         _labels_option(" Without `labels` the classes are shown as their numbers."),
+        _OUTPUTS_OPTION,
         Option(
             "preprocess",
             (str,),
@@ -284,6 +326,7 @@ class ImageWidget(ClassifierWidget):
         if len(shape) != 4 or shape[1] is None or shape[2] is None or shape[3] != 3:
             raise self._misfit(spec, info)
         self.check_classes(spec, info)
+        self.outputs_kind(spec)
 
     def site_files(self, spec: WidgetSpec) -> dict[str, Path]:
         """Ship the samples under content-hashed names."""
@@ -296,11 +339,13 @@ class ImageWidget(ClassifierWidget):
             "height": info.inputs[0].shape[1],
             "width": info.inputs[0].shape[2],
             "labels": self.class_labels(spec, classes),
+            "outputs": self.outputs_kind(spec),
             "topk": min(spec.options["topk"], classes),
             "preprocess": spec.options["preprocess"],
             "resize": spec.options["resize"],
+            # `url`: the path as a URL (a name like `cat #1.png` must not end at the `#`).
             "samples": [
-                {"path": site_path, "name": source.name}
+                {"url": quote(site_path), "name": source.name}
                 for source, site_path in spec.options["samples"]
             ],
         }

@@ -1,8 +1,8 @@
 // Handwriting widget: draw on a fabric.js canvas; shortly after the pen stops,
 // the drawing is preprocessed as mkdocs_tfjs/preprocess.py does it and the
 // model's top-k candidates are shown as bars.
-import { coalesce, registerWidget } from "./runtime.js";
-import { showTopK, softmaxIfNeeded } from "./topk.js";
+import { registerWidget } from "./runtime.js";
+import { showTopK, toProbabilities } from "./topk.js";
 import { areaWeights } from "./resize.js";
 
 // ---- Preprocessing: a port of mkdocs_tfjs/preprocess.py (tests compare the two).
@@ -77,7 +77,7 @@ class HandwritingWidget {
     this.timer = null;
     this.recognised = false;
     // A recognition asked for while one runs collapses into one more run.
-    this.recognise = coalesce(() => this.recogniseOnce());
+    this.recognise = ctx.coalesce(() => this.recogniseOnce());
     this.lastInput = null;
     const touch = window.matchMedia && window.matchMedia("(pointer: coarse)").matches;
     this.delay = ctx.config.delay ?? (touch ? 400 : 800);
@@ -109,12 +109,13 @@ class HandwritingWidget {
     this.canvas.freeDrawingBrush = brush;
     this.canvas.on("mouse:down", () => {
       clearTimeout(this.timer);
+      this.timer = null;
       // A new stroke after a prediction starts a new character.
       if (this.recognised) this.clear(null);
     });
     this.canvas.on("mouse:up", () => {
       clearTimeout(this.timer);
-      this.timer = setTimeout(() => this.recognise(), this.delay);
+      this.timer = setTimeout(() => { this.timer = null; this.recognise(); }, this.delay);
     });
     this.clearButton.disabled = false;
   }
@@ -123,8 +124,14 @@ class HandwritingWidget {
     return "Draw a character; it is recognised " + this.delay + " ms after you stop.";
   }
 
+  // A recognition is scheduled (the pen stopped less than `delay` ago).
+  pending() {
+    return this.timer !== null;
+  }
+
   clear(message) {
     clearTimeout(this.timer);
+    this.timer = null;
     if (this.canvas) {
       this.canvas.clear();
       this.canvas.backgroundColor = "#ffffff";
@@ -156,7 +163,7 @@ class HandwritingWidget {
     this.lastInput = input;
     const size = this.ctx.config.size;
     const output = await this.ctx.run((tf, call) => call([tf.tensor4d(input, [1, size, size, 1])]));
-    this.show(softmaxIfNeeded(output[0]));
+    this.show(toProbabilities(output[0], this.ctx.config.outputs));
     this.drawInset(input);
     this.recognised = true;
   }
@@ -189,6 +196,7 @@ class HandwritingWidget {
 
   dispose() {
     clearTimeout(this.timer);
+    this.timer = null;
     this.clearButton.removeEventListener("click", this.onClear);
     this.pad.removeEventListener("keydown", this.onKey);
     if (this.canvas) this.canvas.dispose();

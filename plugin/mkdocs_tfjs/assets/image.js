@@ -1,8 +1,8 @@
 // Image widget: pick, drop, paste or click a sample; the picture is decoded,
 // composited on white, cropped, area-resized and preprocessed exactly as
 // mkdocs_tfjs/preprocess.py does it, and the model's top-k classes are shown.
-import { coalesce, registerWidget } from "./runtime.js";
-import { showTopK, softmaxIfNeeded } from "./topk.js";
+import { registerWidget } from "./runtime.js";
+import { showTopK, toProbabilities } from "./topk.js";
 import { areaWeights } from "./resize.js";
 
 // ---- Preprocessing: a port of the image part of mkdocs_tfjs/preprocess.py.
@@ -72,22 +72,28 @@ export function applyPreprocess(rgb, mode) {
 
 // Decoded pixels exactly as stored in the file (EXIF orientation applied).
 // A 2D canvas keeps premultiplied alpha and would round translucent pixels,
-// so read them back through a WebGL texture when WebGL exists.
-async function decode(blob) {
+// so read them back through a WebGL texture when WebGL exists. `use(bitmap)`
+// draws the preview; the bitmap is closed whatever happens.
+async function decode(blob, use) {
   const bitmap = await createImageBitmap(blob, {
     imageOrientation: "from-image", premultiplyAlpha: "none", colorSpaceConversion: "none",
   });
-  const { width, height } = bitmap;
-  let data = readWithWebGL(bitmap);
-  if (!data) {
-    const canvas = document.createElement("canvas");
-    canvas.width = width;
-    canvas.height = height;
-    const g = canvas.getContext("2d", { willReadFrequently: true });
-    g.drawImage(bitmap, 0, 0);
-    data = g.getImageData(0, 0, width, height).data;
+  try {
+    const { width, height } = bitmap;
+    let data = readWithWebGL(bitmap);
+    if (!data) {
+      const canvas = document.createElement("canvas");
+      canvas.width = width;
+      canvas.height = height;
+      const g = canvas.getContext("2d", { willReadFrequently: true });
+      g.drawImage(bitmap, 0, 0);
+      data = g.getImageData(0, 0, width, height).data;
+    }
+    use(bitmap);
+    return { width, height, data };
+  } finally {
+    bitmap.close();
   }
-  return { bitmap, width, height, data };
 }
 
 function readWithWebGL(bitmap) {
@@ -129,7 +135,7 @@ class ImageWidget {
     this.file = this.el.querySelector(".tfjs-file");
     this.last = null;
     // A picture chosen while another is classified replaces any still waiting.
-    this.classify = coalesce((blob, name) => this.classifyOnce(blob, name));
+    this.classify = ctx.coalesce((source, name) => this.classifyOnce(source, name));
     this.handlers = [
       [this.file, "change", () => this.file.files[0] && this.classify(this.file.files[0], this.file.files[0].name)],
       [this.drop, "dragover", (e) => { e.preventDefault(); this.drop.classList.add("tfjs-dragging"); }],
@@ -164,38 +170,44 @@ class ImageWidget {
     this.classify(item.getAsFile(), "the pasted picture");
   }
 
-  async onSample(event) {
+  onSample(event) {
     const button = event.target.closest(".tfjs-sample");
     if (!button) return;
-    const url = new URL(this.ctx.config.root + button.dataset.path, document.baseURI).href;
-    try {
-      const response = await fetch(url);
-      if (!response.ok) throw new Error(response.status + " " + response.statusText);
-      await this.classify(await response.blob(), button.dataset.path.split("/").pop().replace(/^[0-9a-f]{8}-/, ""));
-    } catch (err) {
-      this.ctx.status("Could not load the sample: " + err.message);
-    }
+    const sample = this.ctx.config.samples[Number(button.dataset.index)];
+    this.classify({ url: new URL(this.ctx.config.root + sample.url, document.baseURI).href }, sample.name);
   }
 
-  async classifyOnce(blob, name) {
+  // `source`: a Blob, or {url} of a sample.
+  async classifyOnce(source, name) {
+    let blob = source;
+    if (source && source.url) {
+      try {
+        const response = await fetch(source.url);
+        if (!response.ok) throw new Error(response.status + " " + response.statusText);
+        blob = await response.blob();
+      } catch (err) {
+        this.ctx.status("Could not load the sample " + name + ": " + err.message);
+        return;
+      }
+    }
     let decoded;
     try {
-      decoded = await decode(blob);
+      decoded = await decode(blob, (bitmap) => this.showPreview(bitmap));
     } catch (err) {
       this.ctx.status("Could not read " + name + " as a picture (" + err.message + ").");
       return;
     }
-    const { height, width, labels, preprocess, resize } = this.ctx.config;
+    const { height, width, labels, preprocess, resize, outputs } = this.ctx.config;
     const rgb = resizeOnWhite(decoded.data, decoded.width, decoded.height, height, width, resize);
     const input = applyPreprocess(rgb, preprocess);
-    this.showPreview(decoded.bitmap);
-    decoded.bitmap.close();
     const started = performance.now();
     const output = await this.ctx.run((tf, call) => call([tf.tensor4d(input, [1, height, width, 3])]));
     const ms = performance.now() - started;
-    const ranked = showTopK(this.results, softmaxIfNeeded(output[0]), labels, this.ctx.config.topk);
+    const probabilities = toProbabilities(output[0], outputs);
+    const ranked = showTopK(this.results, probabilities, labels, this.ctx.config.topk);
     this.time.textContent = "Inference: " + ms.toFixed(1) + " ms";
-    this.last = { name, rgb: Array.from(rgb), input: Array.from(input), width: decoded.width, height: decoded.height };
+    // Kept as they are (no copies); inspect() turns them into plain arrays on request.
+    this.last = { name, decoded, rgb, input, probabilities };
     this.ctx.status(name + ": " + ranked.map(([p, i]) => labels[i] + " " + (100 * p).toFixed(1) + "%").join(", ") + ".");
   }
 
@@ -212,9 +224,15 @@ class ImageWidget {
     this.hint.hidden = true;
   }
 
-  // For tests and authors: the last picture's resized pixels and model input.
+  // For tests and authors: the last picture's decoded pixels, resized pixels,
+  // model input and shown probabilities.
   inspect() {
-    return this.last;
+    if (!this.last) return null;
+    const { name, decoded, rgb, input, probabilities } = this.last;
+    return {
+      name, width: decoded.width, height: decoded.height, decoded: Array.from(decoded.data),
+      rgb: Array.from(rgb), input: Array.from(input), probabilities: Array.from(probabilities),
+    };
   }
 
   dispose() {

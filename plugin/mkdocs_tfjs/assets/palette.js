@@ -1,6 +1,6 @@
 // Palette widget: a generator model turns a noise vector into k colours.
 // Generate asks for a new palette; a click on a swatch copies its hex code.
-import { coalesce, registerWidget } from "./runtime.js";
+import { registerWidget } from "./runtime.js";
 
 function toHex(rgb) {
   return "#" + rgb.map((v) => {
@@ -21,7 +21,7 @@ class PaletteWidget {
     this.swatches = ctx.el.querySelector(".tfjs-palette-swatches");
     this.button = ctx.el.querySelector(".tfjs-generate");
     // Clicks that arrive while a palette is being computed collapse into one more run.
-    this.generate = coalesce(() => this.generateOnce());
+    this.generate = ctx.coalesce(() => this.generateOnce());
     this.onGenerate = () => this.generate();
     this.onCopy = (event) => {
       const swatch = event.target.closest(".tfjs-swatch");

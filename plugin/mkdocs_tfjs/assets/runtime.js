@@ -27,7 +27,11 @@ function readRuntimeConfig() {
     for (const [name, entry] of Object.entries(raw.scripts)) {
       scripts[name] = { ...entry, src: new URL(entry.src, document.baseURI).href };
     }
-    runtimeConfig = { scripts, wasmPaths: new URL(raw.wasmPaths, document.baseURI).href };
+    runtimeConfig = {
+      scripts,
+      wasmPaths: new URL(raw.wasmPaths, document.baseURI).href,
+      wasmIntegrity: raw.wasmIntegrity || {},
+    };
   }
   return runtimeConfig;
 }
@@ -78,23 +82,56 @@ function webglProblem() {
   }
 }
 
-async function tryBackend(tf, name) {
+// The WebAssembly binary, fetched with its Subresource Integrity hash and
+// handed to TF.js as verified bytes: TF.js itself fetches it without a check.
+let wasmPrepared = null;
+function prepareWasm(tf) {
+  if (!wasmPrepared) {
+    wasmPrepared = (async () => {
+      const { wasmPaths, wasmIntegrity } = readRuntimeConfig();
+      const [simd, threads] = await Promise.all([
+        tf.env().getAsync("WASM_HAS_SIMD_SUPPORT"), tf.env().getAsync("WASM_HAS_MULTITHREAD_SUPPORT"),
+      ]);
+      // The same choice TF.js makes (getPathToWasmBinary in tfjs-backend-wasm).
+      const file = simd && threads ? "tfjs-backend-wasm-threaded-simd.wasm"
+        : simd ? "tfjs-backend-wasm-simd.wasm" : "tfjs-backend-wasm.wasm";
+      const url = wasmPaths + file;
+      let response;
+      try {
+        response = await fetch(url, { integrity: wasmIntegrity[file] || "", credentials: "same-origin" });
+      } catch (err) {
+        throw new Error(file + " was refused (it does not match its integrity hash, or could not be fetched)");
+      }
+      if (!response.ok) throw new Error(file + " answered " + response.status);
+      const bytes = await response.arrayBuffer();
+      const platform = tf.env().platform;
+      const platformFetch = platform.fetch.bind(platform);
+      platform.fetch = (path, init) => (path === url
+        ? Promise.resolve(new Response(bytes.slice(0), { headers: { "Content-Type": "application/wasm" } }))
+        : platformFetch(path, init));
+      tf.wasm.setWasmPaths(wasmPaths, true);
+    })();
+  }
+  return wasmPrepared;
+}
+
+// null when the backend runs; otherwise why not. `forced`: the page asked for it.
+async function tryBackend(tf, name, forced) {
   if (name === "webgl") {
     const problem = webglProblem();
-    if (problem) return problem;
+    // A page that asks for webgl gets it even when software-rendered; the model card says so.
+    if (problem && !(forced && /software-rendered/.test(problem))) return problem;
   }
   if (name === "wasm" && typeof WebAssembly !== "object") return "WebAssembly is not available";
   try {
     await loadScript(name);
-    if (name === "wasm") {
-      tf.wasm.setWasmPaths(readRuntimeConfig().wasmPaths);
-    }
+    if (name === "wasm") await prepareWasm(tf);
     const ok = await tf.setBackend(name);
     if (!ok) return name + " failed to initialise";
     await tf.ready();
     return null;
   } catch (err) {
-    return name + " failed: " + err.message;
+    return name + " failed: " + (err && err.message || err);
   }
 }
 
@@ -117,12 +154,10 @@ function pageRequest() {
       }
     } catch (err) { /* a broken widget reports itself */ }
   });
-  return { explicit, largest, allowed };
+  return { explicit, large: largest >= LARGE_MODEL_BYTES, allowed };
 }
 
-async function chooseBackend(tf) {
-  const { explicit, largest, allowed } = pageRequest();
-  const large = largest >= LARGE_MODEL_BYTES;
+async function chooseBackend(tf, { explicit, large, allowed }) {
   const auto = large ? ["webgl", "wasm", "cpu"] : ["wasm", "webgl", "cpu"];
   let order = explicit ? [explicit, ...auto.filter((b) => b !== explicit)] : auto;
   const skipped = [];
@@ -131,10 +166,11 @@ async function chooseBackend(tf) {
     order = order.filter((b) => allowed.includes(b));
   }
   for (const name of order) {
-    const problem = await tryBackend(tf, name);
+    const problem = await tryBackend(tf, name, name === explicit);
     if (!problem) {
       let reason;
       if (skipped.length) reason = skipped.join("; ");
+      else if (explicit && name === "webgl" && webglProblem()) reason = "backend: webgl; " + webglProblem();
       else if (explicit) reason = "backend: " + explicit;
       else if (name === "webgl") reason = "a model over 4 MB, and a hardware GPU";
       else reason = "the models here are under 4 MB, where WebAssembly is fastest";
@@ -150,18 +186,33 @@ async function chooseBackend(tf) {
   throw new Error("no TensorFlow.js backend works here: " + skipped.join("; "));
 }
 
-export function loadTf() {
+// TF.js itself loads once per visit.
+function loadTfScripts() {
   if (!tfPromise) {
     tfPromise = (async () => {
       await loadScript("core");
       await loadScript("converter");
-      const tf = window.tf;
-      tf.enableProdMode();
-      await chooseBackend(tf);
-      return tf;
+      window.tf.enableProdMode();
+      return window.tf;
     })();
   }
   return tfPromise;
+}
+
+// The backend is chosen per page: a page reached by Material's instant
+// navigation may ask for another backend than the page before it, whose
+// widgets (and their tensors) are disposed by then.
+let backendChoice = null; // {key, promise}
+export async function loadTf() {
+  const tf = await loadTfScripts();
+  const request = pageRequest();
+  const key = (request.explicit || (request.large ? "auto-large" : "auto")) + "|" + (request.allowed || []).join(",");
+  if (!backendChoice || backendChoice.key !== key) {
+    const previous = backendChoice ? backendChoice.promise.catch(() => {}) : Promise.resolve();
+    backendChoice = { key, promise: previous.then(() => chooseBackend(tf, request)) };
+  }
+  await backendChoice.promise;
+  return tf;
 }
 
 function explain(err) {
@@ -178,11 +229,15 @@ class Instance {
     this.model = null;
     this.loading = null;
     this.disposed = false;
+    this.settled = false;
     this.lastMs = null;
     this.inferences = 0;
+    this.observations = 0; // IntersectionObserver entries seen for the element
+    this.busy = 0; // coalesced functions running (see coalesce)
+    this.idleWaiters = [];
     this.readyPromise = new Promise((resolve, reject) => {
-      this.resolveReady = resolve;
-      this.rejectReady = reject;
+      this.resolveReady = (value) => { this.settled = true; resolve(value); };
+      this.rejectReady = (err) => { this.settled = true; reject(err); };
     });
     this.readyPromise.catch(() => {});
     this.widget = new Widget(this.context());
@@ -196,11 +251,36 @@ class Instance {
       get tf() { return window.tf; },
       status: (text) => self.setStatus(text),
       run: (fn) => self.run(fn),
+      coalesce: (fn) => self.coalesce(fn),
       // For widgets of the author's own: the block's own keys, and the model on nested arrays.
       options: this.config.options || {},
       predict: (input) => self.predict(input),
       runtime: { loadScript },
     };
+  }
+
+  // coalesce() bound to this widget: it counts as busy while it runs, drops
+  // what is still queued when the widget is disposed, and reports failures in
+  // the widget's status instead of leaving a rejected promise.
+  coalesce(fn) {
+    return coalesce(fn, {
+      onBusy: () => { this.busy += 1; },
+      onIdle: () => {
+        this.busy -= 1;
+        if (!this.busy) this.idleWaiters.splice(0).forEach((resolve) => resolve());
+      },
+      stopped: () => this.disposed,
+      onError: (err) => {
+        if (this.disposed) return;
+        this.setStatus("Something went wrong: " + explain(err));
+        console.warn("tfjs widget " + this.el.id + ": " + explain(err));
+      },
+    });
+  }
+
+  // Resolves once no coalesced work runs or waits.
+  idle() {
+    return this.busy ? new Promise((resolve) => this.idleWaiters.push(resolve)) : Promise.resolve();
   }
 
   setStatus(text) {
@@ -214,12 +294,14 @@ class Instance {
   }
 
   load() {
-    if (!this.loading) {
+    if (!this.loading && !this.disposed) {
       this.loading = (async () => {
+        let model = null;
         try {
           const tf = await loadTf();
+          if (this.disposed) return;
           const url = new URL(this.config.model, document.baseURI).href;
-          const model = await tf.loadGraphModel(url);
+          model = await tf.loadGraphModel(url);
           if (this.disposed) { model.dispose(); return; }
           this.model = model;
           // Warm-up: the first inference compiles kernels; do it before a reader waits.
@@ -227,11 +309,12 @@ class Instance {
           this.el.querySelector(".tfjs-card-backend").textContent =
             backendInfo.name + (backendInfo.simd ? " with SIMD" : "") + " (" + backendInfo.reason + ")";
           if (this.widget.prepare) await this.widget.prepare();
+          if (this.disposed) return;
           this.setState("ready");
           this.setStatus(this.widget.readyText ? this.widget.readyText() : "Ready.");
           this.resolveReady(this);
         } catch (err) {
-          this.fail(err);
+          if (!this.disposed) this.fail(err);
         }
       })();
     }
@@ -302,6 +385,7 @@ class Instance {
 
   // Run fn(tf, model-call) inside tf.tidy and time it; the result must be plain data.
   async run(fn) {
+    if (this.disposed || !this.model) throw new Error("the widget was removed from the page");
     const tf = window.tf;
     const started = performance.now();
     const tensors = this.config.dynamic
@@ -334,14 +418,24 @@ class Instance {
     return this.run((tf, call) => {
       // Cast to the dtypes the model declares (integer indices for an Embedding).
       const given = this.config.inputs.length === 1 ? [input] : input;
-      const inputs = given.map((x, i) => tf.tensor(x, undefined, this.inputDtype(i)));
-      const out = call(inputs);
-      return Array.isArray(out) ? out : out;
+      return call(given.map((x, i) => tf.tensor(x, undefined, this.inputDtype(i))));
     });
   }
 
+  stats() {
+    return {
+      inferences: this.inferences, lastMs: this.lastMs, state: this.el.dataset.state,
+      // Busy: an inference runs, waits, or is scheduled (the handwriting delay).
+      busy: this.busy > 0 || Boolean(this.widget.pending && this.widget.pending()),
+      observations: this.observations,
+    };
+  }
+
   dispose() {
+    if (this.disposed) return;
     this.disposed = true;
+    if (observer) observer.unobserve(this.el);
+    if (!this.settled) this.rejectReady(new Error("the widget left the page before its model loaded"));
     if (this.cardUpdate) cancelAnimationFrame(this.cardUpdate);
     if (this.widget.dispose) this.widget.dispose();
     if (this.model) this.model.dispose();
@@ -353,13 +447,26 @@ function ensureObserver() {
   if (observer || typeof IntersectionObserver === "undefined") return observer;
   observer = new IntersectionObserver((entries) => {
     for (const entry of entries) {
+      const instance = instances.get(entry.target.id);
+      if (!instance || instance.el !== entry.target) continue;
+      instance.observations += 1;
       if (!entry.isIntersecting) continue;
       observer.unobserve(entry.target);
-      const instance = instances.get(entry.target.id);
-      if (instance) instance.load();
+      instance.load();
     }
   }, { rootMargin: "300px 0px" });
   return observer;
+}
+
+// Elements that could not become widgets (module or configuration failed), with why.
+const failures = new WeakMap();
+
+function failMount(el, err) {
+  failures.set(el, err instanceof Error ? err : new Error(String(err)));
+  el.dataset.state = "error";
+  el.setAttribute("aria-busy", "false");
+  const status = el.querySelector(".tfjs-status");
+  if (status) status.textContent = "This widget could not start: " + explain(err);
 }
 
 // Mount widgets that are new in the document and dispose those that left it
@@ -371,14 +478,15 @@ export function scan() {
       instances.delete(id);
     }
   }
+  if (!instances.size && observer) {
+    observer.disconnect();
+    observer = null;
+  }
   document.querySelectorAll(".tfjs-widget[data-widget]").forEach((el) => {
+    if (failures.has(el)) return;
     const Widget = widgetTypes.get(el.dataset.widget);
     if (!Widget) {
-      loadWidgetModule(el.dataset.widget).catch((err) => {
-        el.dataset.state = "error";
-        const status = el.querySelector(".tfjs-status");
-        if (status) status.textContent = "This widget could not start: " + err.message;
-      });
+      loadWidgetModule(el.dataset.widget).catch((err) => failMount(el, err));
       return;
     }
     if (instances.has(el.id) && instances.get(el.id).el === el) return;
@@ -386,32 +494,43 @@ export function scan() {
     try {
       instance = new Instance(el, Widget);
     } catch (err) {
-      el.dataset.state = "error";
-      const status = el.querySelector(".tfjs-status");
-      if (status) status.textContent = "This widget could not start: " + err.message;
+      failMount(el, err);
       return;
     }
     instances.set(el.id, instance);
     const io = ensureObserver();
     if (io) io.observe(el); else instance.load();
   });
+  scans += 1;
+  scanWaiters.splice(0).forEach((resolve) => resolve());
 }
 
 // Wrap an async function so calls that arrive while it runs collapse into one
 // more run, with the newest arguments: fast clicks or drops never pile up
-// inferences, and the last request is the one answered.
-export function coalesce(fn) {
+// inferences, and the last request is the one answered. Hooks: onBusy/onIdle
+// around each burst, stopped() drops what waits, onError receives failures.
+export function coalesce(fn, hooks = {}) {
+  const { onBusy = () => {}, onIdle = () => {}, stopped = () => false, onError = null } = hooks;
   let running = null, pending = null;
   return (...args) => {
+    if (stopped()) return Promise.resolve();
     if (running) { pending = args; return running; }
+    onBusy();
     running = (async () => {
       try {
-        for (let next = args; next; next = pending) {
+        for (let next = args; next && !stopped(); next = pending) {
           pending = null;
-          await fn(...next);
+          try {
+            await fn(...next);
+          } catch (err) {
+            if (!onError) throw err;
+            onError(err);
+          }
         }
       } finally {
+        pending = null;
         running = null;
+        onIdle();
       }
     })();
     return running;
@@ -423,56 +542,93 @@ export function registerWidget(name, Widget) {
   scan();
 }
 
+readRuntimeConfig();
+
+let scans = 0;
+const scanWaiters = [];
+function nextScan() {
+  return new Promise((resolve) => scanWaiters.push(resolve));
+}
+
+// The element with this id, once the page that should hold it is in place.
+// A page still loading, or (under Material's instant navigation) a page whose
+// content is being swapped in, is waited for; a complete page without the
+// element gives null.
+async function elementById(id) {
+  for (;;) {
+    if (!navigationPending()) {
+      const el = document.getElementById(id);
+      if (el) return el;
+      if (document.readyState === "complete") {
+        // Code that calls ready() and then inserts the widget, in one task, is in time.
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        return document.getElementById(id);
+      }
+    }
+    let watch, onLoad;
+    await Promise.race([nextScan(), new Promise((resolve) => {
+      watch = new MutationObserver(() => { if (document.getElementById(id)) resolve(); });
+      watch.observe(document.documentElement, { childList: true, subtree: true });
+      onLoad = resolve;
+      window.addEventListener("load", onLoad);
+    })]);
+    watch.disconnect();
+    window.removeEventListener("load", onLoad);
+  }
+}
+
+// Material changes the URL before it swaps the new content in; until the next
+// scan, the page that will hold the widget is not there yet.
+let scannedUrl = location.href;
+function navigationPending() {
+  return location.href.split("#")[0] !== scannedUrl.split("#")[0];
+}
+
+async function instanceFor(id) {
+  const el = await elementById(id);
+  if (!el) throw new Error("no tfjs widget with id '" + id + "' on this page");
+  if (!el.matches(".tfjs-widget[data-widget]")) throw new Error("#" + id + " is not a tfjs widget");
+  const current = () => (instances.has(id) && instances.get(id).el === el ? instances.get(id) : null);
+  if (!current() && !failures.has(el)) {
+    try {
+      await loadWidgetModule(el.dataset.widget);
+    } catch (err) {
+      failMount(el, err);
+    }
+    scan();
+  }
+  if (failures.has(el)) throw new Error(explain(failures.get(el)));
+  if (!current()) throw new Error("no tfjs widget with id '" + id + "' on this page");
+  return current();
+}
+
 function instanceOf(id) {
   const instance = instances.get(id);
   if (!instance) throw new Error("no tfjs widget with id '" + id + "' on this page");
   return instance;
 }
 
-readRuntimeConfig();
-
-// The instance for an id, once its widget module has loaded.
-// Resolves with the element once it is in the document (Material's instant
-// navigation changes the URL before it swaps the content in).
-function elementById(id, timeoutMs = 10000) {
-  const found = document.getElementById(id);
-  if (found) return Promise.resolve(found);
-  return new Promise((resolve) => {
-    const observer = new MutationObserver(() => {
-      const el = document.getElementById(id);
-      if (el) { observer.disconnect(); clearTimeout(timer); resolve(el); }
-    });
-    const timer = setTimeout(() => { observer.disconnect(); resolve(null); }, timeoutMs);
-    observer.observe(document.documentElement, { childList: true, subtree: true });
-  });
-}
-
-async function instanceWhenMounted(id) {
-  if (!instances.has(id) || !instances.get(id).el.isConnected) {
-    const el = await elementById(id);
-    if (el && el.matches(".tfjs-widget[data-widget]")) {
-      await loadWidgetModule(el.dataset.widget);
-      scan();
-    }
-  }
-  return instanceOf(id);
-}
-
 window.tfjsWidgets = {
-  // Resolves when the widget's model is loaded and warm (loads it if needed).
-  ready: async (id) => { await (await instanceWhenMounted(id)).load(); return true; },
+  // Settles when the widget's model is loaded and warm (loads it if needed),
+  // or with the reason it cannot start; waits for a widget still to come.
+  ready: async (id) => { await (await instanceFor(id)).load(); return true; },
   // The raw model output (nested arrays) for an input given as nested arrays.
-  predict: async (id, input) => (await instanceWhenMounted(id)).predict(input),
+  predict: async (id, input) => (await instanceFor(id)).predict(input),
   backend: () => ({ ...backendInfo }),
   // Widget-specific state for debugging and tests (e.g. what the model last saw).
   inspect: (id) => {
     const widget = instanceOf(id).widget;
     return widget.inspect ? widget.inspect() : null;
   },
-  // How many inferences a widget ran and how long the last one took.
-  stats: (id) => {
-    const instance = instanceOf(id);
-    return { inferences: instance.inferences, lastMs: instance.lastMs, state: instance.el.dataset.state };
+  // How many inferences a widget ran, how long the last took, its state,
+  // whether it is busy, and how many visibility reports it has had.
+  stats: (id) => instanceOf(id).stats(),
+  // Resolves with stats() once the widget has no work running or queued.
+  // The widget is looked up at once: a widget removed right after the call is still waited for.
+  idle: (id) => {
+    const mounted = instances.get(id);
+    const found = mounted && mounted.el.isConnected ? Promise.resolve(mounted) : instanceFor(id);
+    return found.then(async (instance) => { await instance.idle(); return instance.stats(); });
   },
   // TF.js's memory counters, to check that nothing leaks.
   memory: () => (window.tf ? window.tf.memory() : null),
@@ -480,11 +636,16 @@ window.tfjsWidgets = {
   scan,
 };
 
+function scanPage() {
+  scannedUrl = location.href;
+  scan();
+}
+
 if (window.document$ && typeof window.document$.subscribe === "function") {
-  window.document$.subscribe(() => scan());
+  window.document$.subscribe(() => scanPage());
 } else if (document.readyState === "loading") {
-  document.addEventListener("DOMContentLoaded", scan);
+  document.addEventListener("DOMContentLoaded", scanPage);
 } else {
   // Module scripts run after parsing: the document is already complete.
-  scan();
+  scanPage();
 }

@@ -1,8 +1,9 @@
 // The top-k list shared by the classifier widgets: label, bar, percentage.
 
-export function softmaxIfNeeded(values) {
-  const sum = values.reduce((a, b) => a + b, 0);
-  if (values.every((v) => v >= 0) && Math.abs(sum - 1) < 1e-3) return values;
+// What the model returns is declared at build time (`outputs` in the widget's
+// configuration): "probabilities" are shown as they are, "logits" through a softmax.
+export function toProbabilities(values, outputs) {
+  if (outputs !== "logits") return values;
   const max = Math.max(...values);
   const exps = values.map((v) => Math.exp(v - max));
   const total = exps.reduce((a, b) => a + b, 0);
