@@ -190,8 +190,8 @@ def test_ten_held_out_digits_drawn_as_strokes_are_recognised_with_kerass_probabi
         worst = max(worst, max(abs(p - expected[i]) for (_, p), i in zip(ranked, order)))
         right += ranked[0][0] == str(digit)
         assert page.locator("#tfjs-handwriting-1 .tfjs-hw-answer").text_content() == ranked[0][0]
-    # float16 weights: measured worst difference 4e-4 over these ten digits.
-    assert worst <= 3e-3, worst
+    # float16 weights: measured worst difference 5.0e-5 over these ten digits.
+    assert worst <= 5e-4, worst
     assert right >= 9, f"{right}/10 recognised"
     assert not log.console_errors and not log.page_errors
 
@@ -209,7 +209,7 @@ def test_browser_preprocessing_matches_the_python_reference(handwriting_page):
         browser = np.asarray(seen["input"]).reshape(28, 28)
         assert browser.max() > 0.9, "the drawing must reach the model"
         worst = max(worst, np.abs(browser - reference).max())
-    # Measured: 3e-8 (the page hands the model float32). A 1 % scaling slip is 1e-2.
+    # Measured: 2.9e-8 (the page hands the model float32). A 1.5 % scaling slip gives 1.5e-2.
     assert worst <= 1e-6, worst
 
 
