@@ -351,9 +351,11 @@ class SiteBuild:
             scripts[name] = {"src": root + piece.vendor_path, "integrity": self._local_sri[name]}
         wasm = pieces["wasm"]
         if not self._local_wasm:  # hashed once per build, too
-            folder = self._runtime_dir() / wasm.package
             self._local_wasm = runtime.wasm_integrity(
-                {asset: runtime.sri((folder / asset).read_bytes()) for asset in wasm.assets}
+                {
+                    asset: runtime.sri(runtime.source_file(self._runtime_dir(), wasm, asset).read_bytes())
+                    for asset in wasm.assets
+                }
             )
         return {
             "scripts": scripts,
