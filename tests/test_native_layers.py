@@ -344,3 +344,27 @@ def test_weight_lookup_reads_each_layer_tag_once(tmp_path, monkeypatch):
     monkeypatch.setattr(h5py.AttributeManager, "__getitem__", counting)
     convert_model(tmp_path / "deep.keras", tmp_path / "tfjs", "none", "deep", Choice("native"))
     assert reads <= 2 * layers, f"{reads} HDF5 attribute reads for {layers} layers"
+
+
+def test_several_inputs_and_outputs_keep_their_order(tmp_path):
+    """A Functional model with two inputs and two outputs: each input lands on its own
+    Placeholder and each output comes back in the model's order (a swap is off by far
+    more than float32 rounding)."""
+    import keras
+
+    a, b = keras.Input((3,), name="a"), keras.Input((4, 2), name="b")
+    shared = keras.layers.Dense(5, activation="tanh")
+    joined = keras.layers.Concatenate()([shared(a), keras.layers.Flatten()(b)])
+    first = keras.layers.Dense(2, name="first")(joined)
+    second = keras.layers.Dense(6, activation="sigmoid", name="second")(shared(keras.layers.Dense(3)(first)))
+    model = randomized(keras.Model([a, b], [first, second]))
+    model.save(tmp_path / "two.keras")
+    rng = np.random.default_rng(4)
+    x = [rng.normal(size=(3, 3)).astype("float32"), rng.normal(size=(3, 4, 2)).astype("float32")]
+    convert_model(tmp_path / "two.keras", tmp_path / "tfjs", "none", "two", Choice("native"))
+    (got,) = run_models([(tmp_path / "tfjs", x)])
+    assert not isinstance(got, str), got
+    expected = model.predict(x, verbose=0)
+    assert [g.shape for g in got] == [e.shape for e in expected]
+    for g, e in zip(got, expected, strict=True):
+        assert float(np.abs(g - e).max()) <= 5e-6
