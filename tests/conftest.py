@@ -329,3 +329,15 @@ def demo_site(demo_server):
 def demo_url(demo_site, demo_server):
     """The demo site served at its site_url."""
     return demo_server[1].url
+
+
+def inferences(page, widget_id: str) -> int:
+    """How many inferences a widget has run (the runtime's own counter)."""
+    return page.evaluate("id => window.tfjsWidgets.stats(id).inferences", widget_id)
+
+
+def wait_idle_after(page, widget_id: str, before: int) -> dict:
+    """Wait until the widget ran an inference past ``before`` and nothing runs, waits or is scheduled."""
+    page.wait_for_function("([id, n]) => { const s = window.tfjsWidgets.stats(id); "
+                           "return s.inferences > n && !s.busy; }", arg=[widget_id, before])
+    return page.evaluate("id => window.tfjsWidgets.stats(id)", widget_id)

@@ -10,7 +10,7 @@ import pytest
 from mkdocs_tfjs.labels import NAMED_SETS
 from mkdocs_tfjs.preprocess import ink_from_rgba, preprocess_drawing
 
-from .conftest import ROOT, place, training_script
+from .conftest import ROOT, inferences, place, training_script, wait_idle_after
 from .test_build import widget_config
 
 digits_training = training_script("digits")
@@ -131,17 +131,6 @@ def draw_digit(page, widget_id: str, image: np.ndarray, threshold: float = 0.35)
             page.mouse.down()
             page.mouse.move(box["x"] + (x - 0.5) * cell + 0.01, cy, steps=max(2, x - start))
             page.mouse.up()
-
-
-def inferences(page, widget_id: str) -> int:
-    return page.evaluate("id => window.tfjsWidgets.stats(id).inferences", widget_id)
-
-
-def wait_idle_after(page, widget_id: str, before: int) -> dict:
-    """Wait until the widget ran an inference past ``before`` and nothing runs, waits or is scheduled."""
-    page.wait_for_function("([id, n]) => { const s = window.tfjsWidgets.stats(id); "
-                           "return s.inferences > n && !s.busy; }", arg=[widget_id, before])
-    return page.evaluate("id => window.tfjsWidgets.stats(id)", widget_id)
 
 
 def shown_topk(page, widget_id: str) -> list[tuple[str, float]]:

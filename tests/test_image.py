@@ -18,7 +18,7 @@ from mkdocs_tfjs.preprocess import (
     resize_image,
 )
 
-from .conftest import ROOT, Project, place, training_script
+from .conftest import Project, ROOT, inferences, place, training_script, wait_idle_after
 from .test_build import widget_config
 
 emoji_training = training_script("emoji")
@@ -128,16 +128,6 @@ WIDGETS = {"w-mobilenet": ("mobilenet", "stretch", 2.0, "tiny"), "w-tf": ("tf", 
            "w-torch": ("torch", "center-crop", 1 / 0.225, "tiny"), "w-scale": ("scale", "stretch", 1.0, "tiny"),
            "w-none": ("none", "stretch", 255.0, "tiny"),
            "w-sigmoid": ("scale", "stretch", 1.0, "sigmoid"), "w-logits": ("scale", "stretch", 1.0, "logits")}
-
-
-def inferences(page, widget_id: str) -> int:
-    return page.evaluate("id => window.tfjsWidgets.stats(id).inferences", widget_id)
-
-
-def wait_idle_after(page, widget_id: str, before: int) -> dict:
-    page.wait_for_function("([id, n]) => { const s = window.tfjsWidgets.stats(id); "
-                           "return s.inferences > n && !s.busy; }", arg=[widget_id, before])
-    return page.evaluate("id => window.tfjsWidgets.stats(id)", widget_id)
 
 
 def upload(page, widget_id: str, *paths) -> dict:

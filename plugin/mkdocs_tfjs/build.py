@@ -353,7 +353,9 @@ class SiteBuild:
         if not self._local_wasm:  # hashed once per build, too
             self._local_wasm = runtime.wasm_integrity(
                 {
-                    asset: runtime.sri(runtime.source_file(self._runtime_dir(), wasm, asset).read_bytes())
+                    asset: runtime.sri(
+                        runtime.source_file(self._runtime_dir(), wasm, asset).read_bytes()
+                    )
                     for asset in wasm.assets
                 }
             )
@@ -445,22 +447,29 @@ def custom_widgets(settings: Settings) -> dict[str, Widget]:
         where = f"mkdocs.yml: tfjs: widgets: {name}"
         if not isinstance(name, str) or not _WIDGET_NAME.match(name):
             raise ConfigError(
-                f"{where}: a widget name is lower-case letters, digits and '-', starting with a letter"
+                f"{where}: a widget name is lower-case letters, digits and '-', "
+                "starting with a letter"
             )
         if name in WIDGETS or name in _RESERVED_NAMES:
-            raise ConfigError(f"{where}: `{name}` is taken by a built-in module; choose another name")
+            raise ConfigError(
+                f"{where}: `{name}` is taken by a built-in module; choose another name"
+            )
         if not isinstance(value, str) or not value.endswith((".js", ".mjs")):
-            raise ConfigError(f"{where}: give the path of an ES module (.js), relative to mkdocs.yml")
+            raise ConfigError(
+                f"{where}: give the path of an ES module (.js), relative to mkdocs.yml"
+            )
 
         def fail(message: str, where: str = where) -> ConfigError:
             return ConfigError(f"{where}: {message}")
 
-        widgets[name] = CustomWidget(name, resolve_project_path(value, settings.project_dir, fail, "widgets"))
+        widgets[name] = CustomWidget(
+            name, resolve_project_path(value, settings.project_dir, fail, "widgets")
+        )
     return widgets
 
 
 def _asset_sources(widgets: dict[str, Widget]) -> dict[str, Path]:
-    """Return the files of the widgets folder: our assets and the author's modules as ``<name>.js``."""
+    """Return the widgets folder's files: our assets, and the author's modules as ``<name>.js``."""
     sources = {a.name: a for a in sorted(ASSETS.iterdir()) if a.is_file()}
     sources.update({f"{w.name}.js": w.module for w in widgets.values() if w.module is not None})
     return sources

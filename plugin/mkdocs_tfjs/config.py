@@ -20,7 +20,8 @@ class TfjsConfig(base.Config):
 
     converter = c.Choice(("auto", "native", "tensorflow"), default="auto")
     """`auto`: the native converter (numpy and h5py) when it supports every layer, else
-    TensorFlow's when installed (`pip install "mkdocs-tfjs[tensorflow]"`); `native`; `tensorflow`."""
+    TensorFlow's when installed (`pip install "mkdocs-tfjs[tensorflow]"`); `native`;
+    `tensorflow`."""
 
     cache = c.Type(bool, default=True)
     """Keep converted models between builds; with `false`, every build converts."""
@@ -42,7 +43,7 @@ class TfjsConfig(base.Config):
     """Widgets of your own: `{name: path/to/module.js}`, paths relative to mkdocs.yml."""
 
     templates_dir = c.Optional(c.Type(str))
-    """A folder of HTML templates that override the widgets' own (`palette.html`, `base.html`, ...)."""
+    """A folder of HTML templates overriding the widgets' own (`palette.html`, `base.html`...)."""
 
     size_budget = c.Type((str, int), default="10 MB")
     """A converted model above this size gives a warning (`--strict` fails on it)."""

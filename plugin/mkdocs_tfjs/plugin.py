@@ -53,7 +53,9 @@ class TfjsPlugin(BasePlugin[TfjsConfig]):
             backend=self.config.backend,
             converter=self.config.converter,
             widgets=dict(self.config.widgets),
-            templates_dir=project_dir / self.config.templates_dir if self.config.templates_dir else None,
+            templates_dir=project_dir / self.config.templates_dir
+            if self.config.templates_dir
+            else None,
         )
         if self.config.cache:
             cache_root = settings.cache_dir

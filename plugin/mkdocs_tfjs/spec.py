@@ -100,8 +100,9 @@ class WidgetSpec:
 
     def error(self, message: str, key: str | None = None) -> DirectiveError:
         """Return an error that points at ``key``'s line, or at the block's first line."""
-        return DirectiveError(self.page, self.key_lines.get(key, self.line) if key else self.line,
-                              message)
+        return DirectiveError(
+            self.page, self.key_lines.get(key, self.line) if key else self.line, message
+        )
 
 
 def make_spec(
@@ -199,7 +200,9 @@ def _not_plain_data(value: Any) -> str | None:
         if not all(isinstance(k, str) for k in value):
             return "mapping keys must be text"
         return next((p for p in map(_not_plain_data, value.values()) if p), None)
-    return f"{type(value).__name__} {value!r} is not text, a number, true/false, a list or a mapping"
+    return (
+        f"{type(value).__name__} {value!r} is not text, a number, true/false, a list or a mapping"
+    )
 
 
 def resolve_project_path(value: str, project_dir: Path, fail, key: str = "model") -> Path:

@@ -126,9 +126,7 @@ def reshape(g: Graph, x: Tensor, shape: tuple, hint: str) -> Tensor:
 def reduce(g: Graph, op: str, x: Tensor, axes: list[int], keep: bool, hint: str) -> Tensor:
     """Add a reduction (Mean, Sum, Max, Min) over ``axes``."""
     axes = sorted(axis_of(a, x.rank) for a in axes)
-    shape = tuple(
-        (1 if keep else None) if i in axes else d for i, d in enumerate(x.shape)
-    )
+    shape = tuple((1 if keep else None) if i in axes else d for i, d in enumerate(x.shape))
     shape = tuple(d for i, d in enumerate(shape) if keep or i not in axes)
     return g.op(op, [x, ints(g, axes, "axes")], shape, hint, {"keep_dims": keep})
 
@@ -167,18 +165,36 @@ def require_channels_last(call: Call) -> None:
 # -- activations -------------------------------------------------------------
 
 
-def relu_general(g: Graph, x: Tensor, hint: str, slope: float, max_value: Any, threshold: float) -> Tensor:
+def relu_general(
+    g: Graph, x: Tensor, hint: str, slope: float, max_value: Any, threshold: float
+) -> Tensor:
     """Keras's ``relu(x, negative_slope, max_value, threshold)``, step by step as Keras does."""
     if slope != 0 and max_value is None and threshold == 0:
         return unary(g, "LeakyRelu", x, hint, alpha=float(slope))
     negative = None
     if slope != 0:
-        shifted = binary(g, "Sub", scalar(g, threshold, "threshold"), x, hint + "/neg") if threshold else unary(g, "Neg", x, hint + "/neg")
+        shifted = (
+            binary(g, "Sub", scalar(g, threshold, "threshold"), x, hint + "/neg")
+            if threshold
+            else unary(g, "Neg", x, hint + "/neg")
+        )
         negative = unary(g, "Relu", shifted, hint + "/neg_relu")
     clip = max_value is not None
     if threshold != 0:
-        keep = g.op("Greater", [x, scalar(g, threshold, "threshold")], x.shape, hint + "/above", dtype="bool")
-        mask = g.op("Cast", [keep], x.shape, hint + "/mask", {"DstT": DType("float32"), "SrcT": DType("bool")})
+        keep = g.op(
+            "Greater",
+            [x, scalar(g, threshold, "threshold")],
+            x.shape,
+            hint + "/above",
+            dtype="bool",
+        )
+        mask = g.op(
+            "Cast",
+            [keep],
+            x.shape,
+            hint + "/mask",
+            {"DstT": DType("float32"), "SrcT": DType("bool")},
+        )
         out = binary(g, "Mul", x, mask, hint + "/thresholded")
     elif max_value is not None and float(max_value) == 6:
         out = unary(g, "Relu6", x, hint)
@@ -186,9 +202,20 @@ def relu_general(g: Graph, x: Tensor, hint: str, slope: float, max_value: Any, t
     else:
         out = unary(g, "Relu", x, hint)
     if clip:
-        out = g.op("ClipByValue", [out, scalar(g, 0.0, "zero"), scalar(g, float(max_value), "max")], out.shape, hint + "/clip")
+        out = g.op(
+            "ClipByValue",
+            [out, scalar(g, 0.0, "zero"), scalar(g, float(max_value), "max")],
+            out.shape,
+            hint + "/clip",
+        )
     if negative is not None:
-        out = binary(g, "Sub", out, binary(g, "Mul", scalar(g, slope, "slope"), negative, hint + "/neg_scaled"), hint + "/leaky")
+        out = binary(
+            g,
+            "Sub",
+            out,
+            binary(g, "Mul", scalar(g, slope, "slope"), negative, hint + "/neg_scaled"),
+            hint + "/leaky",
+        )
     return out
 
 
@@ -199,7 +226,9 @@ def softmax_axis(g: Graph, x: Tensor, axis: int, hint: str, log: bool = False) -
         return unary(g, "LogSoftmax" if log else "Softmax", x, hint)
     perm = list(range(x.rank))
     perm[axis], perm[-1] = perm[-1], perm[axis]
-    moved = g.op("Transpose", [x, ints(g, perm, "perm")], tuple(x.shape[p] for p in perm), hint + "/to_last")
+    moved = g.op(
+        "Transpose", [x, ints(g, perm, "perm")], tuple(x.shape[p] for p in perm), hint + "/to_last"
+    )
     done = unary(g, "LogSoftmax" if log else "Softmax", moved, hint + "/last")
     return g.op("Transpose", [done, ints(g, perm, "perm")], x.shape, hint)
 
@@ -207,9 +236,19 @@ def softmax_axis(g: Graph, x: Tensor, axis: int, hint: str, log: bool = False) -
 def hard_sigmoid(g: Graph, x: Tensor, hint: str, legacy: bool) -> Tensor:
     """Keras 3's ``relu6(x + 3) / 6``; Keras 2's ``clip(0.2 x + 0.5, 0, 1)``."""
     if legacy:
-        y = binary(g, "AddV2", binary(g, "Mul", x, scalar(g, 0.2, "c0_2"), hint + "/scaled"), scalar(g, 0.5, "c0_5"), hint + "/shifted")
-        return g.op("ClipByValue", [y, scalar(g, 0.0, "zero"), scalar(g, 1.0, "one")], x.shape, hint)
-    y = unary(g, "Relu6", binary(g, "AddV2", x, scalar(g, 3.0, "c3"), hint + "/plus3"), hint + "/relu6")
+        y = binary(
+            g,
+            "AddV2",
+            binary(g, "Mul", x, scalar(g, 0.2, "c0_2"), hint + "/scaled"),
+            scalar(g, 0.5, "c0_5"),
+            hint + "/shifted",
+        )
+        return g.op(
+            "ClipByValue", [y, scalar(g, 0.0, "zero"), scalar(g, 1.0, "one")], x.shape, hint
+        )
+    y = unary(
+        g, "Relu6", binary(g, "AddV2", x, scalar(g, 3.0, "c3"), hint + "/plus3"), hint + "/relu6"
+    )
     return binary(g, "Mul", y, scalar(g, 1 / 6, "c1_6"), hint)
 
 
@@ -218,19 +257,43 @@ def gelu(g: Graph, x: Tensor, hint: str, approximate: bool) -> Tensor:
     half_x = binary(g, "Mul", x, scalar(g, 0.5, "c0_5"), hint + "/half_x")
     if approximate:
         cube = binary(g, "Mul", binary(g, "Mul", x, x, hint + "/x2"), x, hint + "/x3")
-        inner = binary(g, "AddV2", x, binary(g, "Mul", cube, scalar(g, 0.044715, "gelu_c"), hint + "/cubic"), hint + "/poly")
-        t = unary(g, "Tanh", binary(g, "Mul", inner, scalar(g, math.sqrt(2 / math.pi), "sqrt_2_pi"), hint + "/arg"), hint + "/tanh")
+        inner = binary(
+            g,
+            "AddV2",
+            x,
+            binary(g, "Mul", cube, scalar(g, 0.044715, "gelu_c"), hint + "/cubic"),
+            hint + "/poly",
+        )
+        t = unary(
+            g,
+            "Tanh",
+            binary(g, "Mul", inner, scalar(g, math.sqrt(2 / math.pi), "sqrt_2_pi"), hint + "/arg"),
+            hint + "/tanh",
+        )
     else:
-        t = unary(g, "Erf", binary(g, "Mul", x, scalar(g, 1 / math.sqrt(2), "rsqrt2"), hint + "/arg"), hint + "/erf")
-    return binary(g, "Mul", half_x, binary(g, "AddV2", t, scalar(g, 1.0, "one"), hint + "/one_plus"), hint)
+        t = unary(
+            g,
+            "Erf",
+            binary(g, "Mul", x, scalar(g, 1 / math.sqrt(2), "rsqrt2"), hint + "/arg"),
+            hint + "/erf",
+        )
+    return binary(
+        g, "Mul", half_x, binary(g, "AddV2", t, scalar(g, 1.0, "one"), hint + "/one_plus"), hint
+    )
 
 
 def activation(g: Graph, x: Tensor, spec: Any, hint: str, legacy: bool = False) -> Tensor:
     """Apply a Keras activation given by name (or its serialized form)."""
     name = _activation_name(spec)
     simple = {
-        "relu": "Relu", "relu6": "Relu6", "elu": "Elu", "selu": "Selu", "sigmoid": "Sigmoid",
-        "tanh": "Tanh", "softplus": "Softplus", "exponential": "Exp",
+        "relu": "Relu",
+        "relu6": "Relu6",
+        "elu": "Elu",
+        "selu": "Selu",
+        "sigmoid": "Sigmoid",
+        "tanh": "Tanh",
+        "softplus": "Softplus",
+        "exponential": "Exp",
     }
     if name in ("linear", None):
         return x
@@ -249,9 +312,21 @@ def activation(g: Graph, x: Tensor, spec: Any, hint: str, legacy: bool = False) 
     if name in ("hard_silu", "hard_swish"):
         return binary(g, "Mul", x, hard_sigmoid(g, x, hint + "/hard_sigmoid", legacy), hint)
     if name == "mish":
-        return binary(g, "Mul", x, unary(g, "Tanh", unary(g, "Softplus", x, hint + "/softplus"), hint + "/tanh"), hint)
+        return binary(
+            g,
+            "Mul",
+            x,
+            unary(g, "Tanh", unary(g, "Softplus", x, hint + "/softplus"), hint + "/tanh"),
+            hint,
+        )
     if name == "softsign":
-        denominator = binary(g, "AddV2", unary(g, "Abs", x, hint + "/abs"), scalar(g, 1.0, "one"), hint + "/denominator")
+        denominator = binary(
+            g,
+            "AddV2",
+            unary(g, "Abs", x, hint + "/abs"),
+            scalar(g, 1.0, "one"),
+            hint + "/denominator",
+        )
         return binary(g, "RealDiv", x, denominator, hint)
     if name == "gelu":
         return gelu(g, x, hint, approximate=False)
@@ -277,9 +352,19 @@ _FUSABLE = {"relu": "Relu", "relu6": "Relu6", "elu": "Elu", "sigmoid": "Sigmoid"
 # -- core ---------------------------------------------------------------------
 
 
-@layer("InputLayer", "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
-       "GaussianNoise", "GaussianDropout", "AlphaDropout", "ActivityRegularization", "Identity",
-       "Masking")
+@layer(
+    "InputLayer",
+    "Dropout",
+    "SpatialDropout1D",
+    "SpatialDropout2D",
+    "SpatialDropout3D",
+    "GaussianNoise",
+    "GaussianDropout",
+    "AlphaDropout",
+    "ActivityRegularization",
+    "Identity",
+    "Masking",
+)
 def identity(call: Call) -> Tensor:
     """Layers that do nothing at inference."""
     return call.x
@@ -291,7 +376,9 @@ def activation_layer(call: Call) -> Tensor:
     return activation(call.graph, call.x, call.config.get("activation"), call.hint(), call.legacy)
 
 
-def dense_like(call: Call, x: Tensor, kernel: np.ndarray, bias: np.ndarray | None, act: Any) -> Tensor:
+def dense_like(
+    call: Call, x: Tensor, kernel: np.ndarray, bias: np.ndarray | None, act: Any
+) -> Tensor:
     """``x @ kernel + bias`` then the activation, fused where TF.js can."""
     g = call.graph
     units = kernel.shape[-1]
@@ -301,14 +388,33 @@ def dense_like(call: Call, x: Tensor, kernel: np.ndarray, bias: np.ndarray | Non
     if x.rank == 2 and bias is not None:
         fused = _FUSABLE.get(name or "")
         ops = ["BiasAdd", fused] if fused else ["BiasAdd"]
-        out = g.op("_FusedMatMul", [x, k, call.const("bias", bias)], shape, call.hint("MatMul"),
-                   {"fused_ops": ops, "num_args": 1, "transpose_a": False, "transpose_b": False, "epsilon": 0.0})
+        out = g.op(
+            "_FusedMatMul",
+            [x, k, call.const("bias", bias)],
+            shape,
+            call.hint("MatMul"),
+            {
+                "fused_ops": ops,
+                "num_args": 1,
+                "transpose_a": False,
+                "transpose_b": False,
+                "epsilon": 0.0,
+            },
+        )
         return out if fused else activation(g, out, act, call.hint(name or ""), call.legacy)
     if x.rank == 2:
-        out = g.op("MatMul", [x, k], shape, call.hint("MatMul"), {"transpose_a": False, "transpose_b": False})
+        out = g.op(
+            "MatMul",
+            [x, k],
+            shape,
+            call.hint("MatMul"),
+            {"transpose_a": False, "transpose_b": False},
+        )
     else:
         # Dense on [batch, ..., features] multiplies the last axis only.
-        out = g.op("BatchMatMulV2", [x, k], shape, call.hint("MatMul"), {"adj_x": False, "adj_y": False})
+        out = g.op(
+            "BatchMatMulV2", [x, k], shape, call.hint("MatMul"), {"adj_x": False, "adj_y": False}
+        )
     if bias is not None:
         out = binary(g, "AddV2", out, call.const("bias", bias), call.hint("BiasAdd"))
     return activation(g, out, act, call.hint(name or ""), call.legacy)
@@ -329,7 +435,9 @@ def flatten(call: Call) -> Tensor:
     rest = call.x.shape[1:]
     if any(d is None for d in rest):
         raise Unsupported("Flatten of an input whose sizes are not fixed")
-    return reshape(call.graph, call.x, (call.x.shape[0], int(np.prod(rest, dtype=np.int64))), call.hint())
+    return reshape(
+        call.graph, call.x, (call.x.shape[0], int(np.prod(rest, dtype=np.int64))), call.hint()
+    )
 
 
 @layer("Reshape")
@@ -355,8 +463,18 @@ def permute(call: Call) -> Tensor:
 def repeat_vector(call: Call) -> Tensor:
     """``RepeatVector(n)``: [batch, f] → [batch, n, f]."""
     g, n = call.graph, int(call.config["n"])
-    expanded = g.op("ExpandDims", [call.x, ints(g, 1, "axis")], (call.x.shape[0], 1, call.x.shape[1]), call.hint("expand"))
-    return g.op("Tile", [expanded, ints(g, [1, n, 1], "multiples")], (call.x.shape[0], n, call.x.shape[1]), call.hint())
+    expanded = g.op(
+        "ExpandDims",
+        [call.x, ints(g, 1, "axis")],
+        (call.x.shape[0], 1, call.x.shape[1]),
+        call.hint("expand"),
+    )
+    return g.op(
+        "Tile",
+        [expanded, ints(g, [1, n, 1], "multiples")],
+        (call.x.shape[0], n, call.x.shape[1]),
+        call.hint(),
+    )
 
 
 @layer("Embedding")
@@ -366,10 +484,21 @@ def embedding(call: Call) -> Tensor:
     table = call.weights()[0]
     indices = call.x
     if indices.dtype != "int32":
-        indices = g.op("Cast", [indices], indices.shape, call.hint("indices"),
-                       {"DstT": DType("int32"), "SrcT": DType(indices.dtype)}, dtype="int32")
-    return g.op("GatherV2", [call.const("embeddings", table), indices, ints(g, 0, "axis")],
-                (*indices.shape, table.shape[1]), call.hint(), {"batch_dims": 0})
+        indices = g.op(
+            "Cast",
+            [indices],
+            indices.shape,
+            call.hint("indices"),
+            {"DstT": DType("int32"), "SrcT": DType(indices.dtype)},
+            dtype="int32",
+        )
+    return g.op(
+        "GatherV2",
+        [call.const("embeddings", table), indices, ints(g, 0, "axis")],
+        (*indices.shape, table.shape[1]),
+        call.hint(),
+        {"batch_dims": 0},
+    )
 
 
 # -- convolution ---------------------------------------------------------------
@@ -391,23 +520,48 @@ def conv_out(size: int | None, kernel: int, stride: int, dilation: int, padding:
     return (size - (kernel - 1) * dilation - 1) // stride + 1
 
 
-def conv2d_op(call: Call, x: Tensor, kernel: np.ndarray, bias: np.ndarray | None, act: Any,
-              strides: list[int], dilations: list[int], padding: str, suffix: str = "") -> Tensor:
-    """A 2-D convolution with bias and activation, fused where TF.js can."""
+def conv2d_op(
+    call: Call,
+    x: Tensor,
+    kernel: np.ndarray,
+    bias: np.ndarray | None,
+    act: Any,
+    strides: list[int],
+    dilations: list[int],
+    padding: str,
+    suffix: str = "",
+) -> Tensor:
+    """Add a 2-D convolution with bias and activation, fused where TF.js can."""
     g = call.graph
     kh, kw, _, filters = kernel.shape
-    shape = (x.shape[0], conv_out(x.shape[1], kh, strides[0], dilations[0], padding),
-             conv_out(x.shape[2], kw, strides[1], dilations[1], padding), filters)
-    attrs = {"strides": [1, *strides, 1], "dilations": [1, *dilations, 1], "padding": padding,
-             "data_format": "NHWC"}
+    shape = (
+        x.shape[0],
+        conv_out(x.shape[1], kh, strides[0], dilations[0], padding),
+        conv_out(x.shape[2], kw, strides[1], dilations[1], padding),
+        filters,
+    )
+    attrs = {
+        "strides": [1, *strides, 1],
+        "dilations": [1, *dilations, 1],
+        "padding": padding,
+        "data_format": "NHWC",
+    }
     name = _activation_name(act)
     k = call.const(suffix + "kernel", kernel)
     if bias is None:
         out = g.op("Conv2D", [x, k], shape, call.hint(suffix + "Conv2D"), attrs)
         return activation(g, out, act, call.hint(suffix + (name or "")), call.legacy)
     fused = _FUSABLE.get(name or "")
-    attrs.update({"fused_ops": ["BiasAdd", fused] if fused else ["BiasAdd"], "num_args": 1, "epsilon": 0.0})
-    out = g.op("_FusedConv2D", [x, k, call.const(suffix + "bias", bias)], shape, call.hint(suffix + "Conv2D"), attrs)
+    attrs.update(
+        {"fused_ops": ["BiasAdd", fused] if fused else ["BiasAdd"], "num_args": 1, "epsilon": 0.0}
+    )
+    out = g.op(
+        "_FusedConv2D",
+        [x, k, call.const(suffix + "bias", bias)],
+        shape,
+        call.hint(suffix + "Conv2D"),
+        attrs,
+    )
     return out if fused else activation(g, out, act, call.hint(suffix + (name or "")), call.legacy)
 
 
@@ -428,7 +582,13 @@ def conv2d(call: Call) -> Tensor:
     channels = call.x.shape[3] // groups
     per_group = kernel.shape[3] // groups
     parts_shape = (*call.x.shape[:3], channels)
-    split = g.op("Split", [ints(g, 3, "axis"), call.x], parts_shape, call.hint("split"), {"num_split": groups})
+    split = g.op(
+        "Split",
+        [ints(g, 3, "axis"), call.x],
+        parts_shape,
+        call.hint("split"),
+        {"num_split": groups},
+    )
     outs = []
     for i in range(groups):
         part = Tensor(split.name if i == 0 else f"{split.name}:{i}", parts_shape)
@@ -436,26 +596,39 @@ def conv2d(call: Call) -> Tensor:
         b = None if bias is None else bias[i * per_group : (i + 1) * per_group]
         outs.append(conv2d_op(call, part, k, b, None, strides, dilations, padding, f"group{i}/"))
     shape = (*outs[0].shape[:3], kernel.shape[3])
-    joined = g.op("ConcatV2", [*outs, ints(g, 3, "axis")], shape, call.hint("concat"), {"N": groups})
+    joined = g.op(
+        "ConcatV2", [*outs, ints(g, 3, "axis")], shape, call.hint("concat"), {"N": groups}
+    )
     return activation(g, joined, act, call.hint(_activation_name(act) or ""), call.legacy)
 
 
 def as_2d(call: Call, x: Tensor) -> Tensor:
     """[batch, steps, channels] → [batch, 1, steps, channels], for 1-D layers."""
-    return call.graph.op("ExpandDims", [x, ints(call.graph, 1, "axis")], (x.shape[0], 1, *x.shape[1:]), call.hint("expand"))
+    return call.graph.op(
+        "ExpandDims",
+        [x, ints(call.graph, 1, "axis")],
+        (x.shape[0], 1, *x.shape[1:]),
+        call.hint("expand"),
+    )
 
 
 def from_2d(call: Call, x: Tensor) -> Tensor:
     """Undo :func:`as_2d`."""
-    return call.graph.op("Squeeze", [x], (x.shape[0], *x.shape[2:]), call.hint(), {"squeeze_dims": [1]})
+    return call.graph.op(
+        "Squeeze", [x], (x.shape[0], *x.shape[2:]), call.hint(), {"squeeze_dims": [1]}
+    )
 
 
 def causal_pad(call: Call, x: Tensor, kernel: int, dilation: int) -> Tensor:
     """Left-pad the steps of [batch, steps, channels] for ``padding: causal``."""
     left = (kernel - 1) * dilation
     steps = None if x.shape[1] is None else x.shape[1] + left
-    return call.graph.op("Pad", [x, ints(call.graph, [[0, 0], [left, 0], [0, 0]], "paddings")],
-                         (x.shape[0], steps, x.shape[2]), call.hint("causal_pad"))
+    return call.graph.op(
+        "Pad",
+        [x, ints(call.graph, [[0, 0], [left, 0], [0, 0]], "paddings")],
+        (x.shape[0], steps, x.shape[2]),
+        call.hint("causal_pad"),
+    )
 
 
 @layer("Conv1D", "Convolution1D")
@@ -474,20 +647,44 @@ def conv1d(call: Call) -> Tensor:
         raise Unsupported(f"padding: {padding.lower()}")
     if int(call.get("groups", 1)) != 1:
         raise Unsupported("Conv1D with groups")
-    out = conv2d_op(call, as_2d(call, x), kernel[None], bias, call.config.get("activation"),
-                    [1, stride], [1, dilation], padding)
+    out = conv2d_op(
+        call,
+        as_2d(call, x),
+        kernel[None],
+        bias,
+        call.config.get("activation"),
+        [1, stride],
+        [1, dilation],
+        padding,
+    )
     return from_2d(call, out)
 
 
-def depthwise_op(call: Call, x: Tensor, kernel: np.ndarray, bias: np.ndarray | None, act: Any,
-                 strides: list[int], dilations: list[int], padding: str) -> Tensor:
-    """A depthwise convolution with bias and activation, fused where TF.js can."""
+def depthwise_op(
+    call: Call,
+    x: Tensor,
+    kernel: np.ndarray,
+    bias: np.ndarray | None,
+    act: Any,
+    strides: list[int],
+    dilations: list[int],
+    padding: str,
+) -> Tensor:
+    """Add a depthwise convolution with bias and activation, fused where TF.js can."""
     g = call.graph
     kh, kw, channels, multiplier = kernel.shape
-    shape = (x.shape[0], conv_out(x.shape[1], kh, strides[0], dilations[0], padding),
-             conv_out(x.shape[2], kw, strides[1], dilations[1], padding), channels * multiplier)
-    attrs = {"strides": [1, *strides, 1], "dilations": [1, *dilations, 1], "padding": padding,
-             "data_format": "NHWC"}
+    shape = (
+        x.shape[0],
+        conv_out(x.shape[1], kh, strides[0], dilations[0], padding),
+        conv_out(x.shape[2], kw, strides[1], dilations[1], padding),
+        channels * multiplier,
+    )
+    attrs = {
+        "strides": [1, *strides, 1],
+        "dilations": [1, *dilations, 1],
+        "padding": padding,
+        "data_format": "NHWC",
+    }
     name = _activation_name(act)
     k = call.const("depthwise_kernel", kernel)
     if bias is None:
@@ -495,7 +692,13 @@ def depthwise_op(call: Call, x: Tensor, kernel: np.ndarray, bias: np.ndarray | N
         return activation(g, out, act, call.hint(name or ""), call.legacy)
     fused = _FUSABLE.get(name or "")
     attrs.update({"fused_ops": ["BiasAdd", fused] if fused else ["BiasAdd"], "num_args": 1})
-    out = g.op("FusedDepthwiseConv2dNative", [x, k, call.const("bias", bias)], shape, call.hint("depthwise"), attrs)
+    out = g.op(
+        "FusedDepthwiseConv2dNative",
+        [x, k, call.const("bias", bias)],
+        shape,
+        call.hint("depthwise"),
+        attrs,
+    )
     return out if fused else activation(g, out, act, call.hint(name or ""), call.legacy)
 
 
@@ -505,8 +708,16 @@ def depthwise_conv2d(call: Call) -> Tensor:
     require_channels_last(call)
     weights = call.weights()
     bias = weights[1] if call.get("use_bias", True) else None
-    return depthwise_op(call, call.x, weights[0], bias, call.config.get("activation"),
-                        pair(call.get("strides", 1)), pair(call.get("dilation_rate", 1)), _padding(call))
+    return depthwise_op(
+        call,
+        call.x,
+        weights[0],
+        bias,
+        call.config.get("activation"),
+        pair(call.get("strides", 1)),
+        pair(call.get("dilation_rate", 1)),
+        _padding(call),
+    )
 
 
 @layer("SeparableConv2D", "SeparableConvolution2D")
@@ -516,8 +727,20 @@ def separable_conv2d(call: Call) -> Tensor:
     weights = call.weights()
     bias = weights[2] if call.get("use_bias", True) else None
     strides, dilations = pair(call.get("strides", 1)), pair(call.get("dilation_rate", 1))
-    depthwise = depthwise_op(call, call.x, weights[0], None, None, strides, dilations, _padding(call))
-    return conv2d_op(call, depthwise, weights[1], bias, call.config.get("activation"), [1, 1], [1, 1], "VALID", "pointwise/")
+    depthwise = depthwise_op(
+        call, call.x, weights[0], None, None, strides, dilations, _padding(call)
+    )
+    return conv2d_op(
+        call,
+        depthwise,
+        weights[1],
+        bias,
+        call.config.get("activation"),
+        [1, 1],
+        [1, 1],
+        "VALID",
+        "pointwise/",
+    )
 
 
 @layer("SeparableConv1D", "SeparableConvolution1D")
@@ -533,8 +756,20 @@ def separable_conv1d(call: Call) -> Tensor:
         x, padding = causal_pad(call, x, weights[0].shape[0], dilation), "VALID"
     elif padding not in ("SAME", "VALID"):
         raise Unsupported(f"padding: {padding.lower()}")
-    depthwise = depthwise_op(call, as_2d(call, x), weights[0][None], None, None, [1, stride], [1, dilation], padding)
-    out = conv2d_op(call, depthwise, weights[1][None], bias, call.config.get("activation"), [1, 1], [1, 1], "VALID", "pointwise/")
+    depthwise = depthwise_op(
+        call, as_2d(call, x), weights[0][None], None, None, [1, stride], [1, dilation], padding
+    )
+    out = conv2d_op(
+        call,
+        depthwise,
+        weights[1][None],
+        bias,
+        call.config.get("activation"),
+        [1, 1],
+        [1, 1],
+        "VALID",
+        "pointwise/",
+    )
     return from_2d(call, out)
 
 
@@ -565,13 +800,36 @@ def conv2d_transpose(call: Call) -> Tensor:
     shape = (call.x.shape[0], size[0], size[1], filters)
     # The batch size is known only when the model runs: read it from the input.
     batch = g.op("Shape", [call.x], (4,), call.hint("input_shape"), dtype="int32")
-    batch = g.op("StridedSlice", [batch, ints(g, [0], "begin0"), ints(g, [1], "end1"), ints(g, [1], "stride1")],
-                 (), call.hint("batch"), {"shrink_axis_mask": 1, "begin_mask": 0, "end_mask": 0,
-                                           "ellipsis_mask": 0, "new_axis_mask": 0}, dtype="int32")
+    batch = g.op(
+        "StridedSlice",
+        [batch, ints(g, [0], "begin0"), ints(g, [1], "end1"), ints(g, [1], "stride1")],
+        (),
+        call.hint("batch"),
+        {
+            "shrink_axis_mask": 1,
+            "begin_mask": 0,
+            "end_mask": 0,
+            "ellipsis_mask": 0,
+            "new_axis_mask": 0,
+        },
+        dtype="int32",
+    )
     rest = [ints(g, v, f"size{v}") for v in (size[0], size[1], filters)]
-    out_shape = g.op("Pack", [batch, *rest], (4,), call.hint("output_shape"), {"N": 4, "axis": 0}, dtype="int32")
-    out = g.op("Conv2DBackpropInput", [out_shape, call.const("kernel", kernel), call.x], shape, call.hint("conv_transpose"),
-               {"strides": [1, *strides, 1], "padding": padding, "data_format": "NHWC", "dilations": [1, 1, 1, 1]})
+    out_shape = g.op(
+        "Pack", [batch, *rest], (4,), call.hint("output_shape"), {"N": 4, "axis": 0}, dtype="int32"
+    )
+    out = g.op(
+        "Conv2DBackpropInput",
+        [out_shape, call.const("kernel", kernel), call.x],
+        shape,
+        call.hint("conv_transpose"),
+        {
+            "strides": [1, *strides, 1],
+            "padding": padding,
+            "data_format": "NHWC",
+            "dilations": [1, 1, 1, 1],
+        },
+    )
     if bias is not None:
         out = binary(g, "AddV2", out, call.const("bias", bias), call.hint("BiasAdd"))
     return activation(g, out, call.config.get("activation"), call.hint("activation"), call.legacy)
@@ -580,12 +838,28 @@ def conv2d_transpose(call: Call) -> Tensor:
 # -- pooling, padding, cropping, resampling ------------------------------------
 
 
-def pool(call: Call, op: str, x: Tensor, size: list[int], strides: list[int], padding: str) -> Tensor:
+def pool(
+    call: Call, op: str, x: Tensor, size: list[int], strides: list[int], padding: str
+) -> Tensor:
     """Max or average pooling over [batch, h, w, c]."""
-    shape = (x.shape[0], conv_out(x.shape[1], size[0], strides[0], 1, padding),
-             conv_out(x.shape[2], size[1], strides[1], 1, padding), x.shape[3])
-    return call.graph.op(op, [x], shape, call.hint(op),
-                         {"ksize": [1, *size, 1], "strides": [1, *strides, 1], "padding": padding, "data_format": "NHWC"})
+    shape = (
+        x.shape[0],
+        conv_out(x.shape[1], size[0], strides[0], 1, padding),
+        conv_out(x.shape[2], size[1], strides[1], 1, padding),
+        x.shape[3],
+    )
+    return call.graph.op(
+        op,
+        [x],
+        shape,
+        call.hint(op),
+        {
+            "ksize": [1, *size, 1],
+            "strides": [1, *strides, 1],
+            "padding": padding,
+            "data_format": "NHWC",
+        },
+    )
 
 
 def _pool2d(op: str) -> Callable[[Call], Tensor]:
@@ -604,24 +878,39 @@ def _pool1d(op: str) -> Callable[[Call], Tensor]:
         require_channels_last(call)
         size = pair(call.get("pool_size", 2), 1)[0]
         stride = pair(call.get("strides") or size, 1)[0]
-        return from_2d(call, pool(call, op, as_2d(call, call.x), [1, size], [1, stride], _padding(call)))
+        return from_2d(
+            call, pool(call, op, as_2d(call, call.x), [1, size], [1, stride], _padding(call))
+        )
 
     lower.__doc__ = f"1-D pooling as ``{op}`` over one row."
     return lower
 
 
-LAYERS.update({
-    "MaxPooling2D": _pool2d("MaxPool"), "MaxPool2D": _pool2d("MaxPool"),
-    "AveragePooling2D": _pool2d("AvgPool"), "AvgPool2D": _pool2d("AvgPool"),
-    "MaxPooling1D": _pool1d("MaxPool"), "MaxPool1D": _pool1d("MaxPool"),
-    "AveragePooling1D": _pool1d("AvgPool"), "AvgPool1D": _pool1d("AvgPool"),
-})
+LAYERS.update(
+    {
+        "MaxPooling2D": _pool2d("MaxPool"),
+        "MaxPool2D": _pool2d("MaxPool"),
+        "AveragePooling2D": _pool2d("AvgPool"),
+        "AvgPool2D": _pool2d("AvgPool"),
+        "MaxPooling1D": _pool1d("MaxPool"),
+        "MaxPool1D": _pool1d("MaxPool"),
+        "AveragePooling1D": _pool1d("AvgPool"),
+        "AvgPool1D": _pool1d("AvgPool"),
+    }
+)
 
 
 def _global_pool(op: str, spatial: int) -> Callable[[Call], Tensor]:
     def lower(call: Call) -> Tensor:
         require_channels_last(call)
-        return reduce(call.graph, op, call.x, list(range(1, 1 + spatial)), bool(call.get("keepdims", False)), call.hint())
+        return reduce(
+            call.graph,
+            op,
+            call.x,
+            list(range(1, 1 + spatial)),
+            bool(call.get("keepdims", False)),
+            call.hint(),
+        )
 
     lower.__doc__ = f"Global pooling as ``{op}`` over the spatial axes."
     return lower
@@ -630,7 +919,9 @@ def _global_pool(op: str, spatial: int) -> Callable[[Call], Tensor]:
 for _name, _op in (("Average", "Mean"), ("Max", "Max")):
     for _n in (1, 2, 3):
         LAYERS[f"Global{_name}Pooling{_n}D"] = _global_pool(_op, _n)
-        LAYERS[f"Global{_name[:3] if _name == 'Average' else _name}Pool{_n}D"] = _global_pool(_op, _n)
+        LAYERS[f"Global{_name[:3] if _name == 'Average' else _name}Pool{_n}D"] = _global_pool(
+            _op, _n
+        )
 
 
 def _pads(value: Any, n: int) -> list[list[int]]:
@@ -639,7 +930,11 @@ def _pads(value: Any, n: int) -> list[list[int]]:
         return [[value, value]] * n
     value = list(value)
     if n == 1:
-        return [[int(value[0]), int(value[1])]] if len(value) == 2 and not isinstance(value[0], (list, tuple)) else [list(map(int, value[0]))]
+        return (
+            [[int(value[0]), int(value[1])]]
+            if len(value) == 2 and not isinstance(value[0], (list, tuple))
+            else [list(map(int, value[0]))]
+        )
     return [[int(v), int(v)] if isinstance(v, int) else [int(v[0]), int(v[1])] for v in value]
 
 
@@ -650,7 +945,9 @@ def zero_padding(call: Call) -> Tensor:
     spatial = call.x.rank - 2
     pads = _pads(call.get("padding", 1), spatial)
     full = [[0, 0], *pads, [0, 0]]
-    shape = tuple(None if d is None else d + (p[0] + p[1]) for d, p in zip(call.x.shape, full, strict=True))
+    shape = tuple(
+        None if d is None else d + (p[0] + p[1]) for d, p in zip(call.x.shape, full, strict=True)
+    )
     shape = (call.x.shape[0], *shape[1:])
     return call.graph.op("Pad", [call.x, ints(call.graph, full, "paddings")], shape, call.hint())
 
@@ -672,9 +969,24 @@ def cropping(call: Call) -> Tensor:
         for i, d in enumerate(call.x.shape)
     )
     g = call.graph
-    return g.op("StridedSlice", [call.x, ints(g, begin, "begin"), ints(g, end, "end"), ints(g, [1] * len(begin), "strides")],
-                shape, call.hint(), {"begin_mask": 1 | (1 << (spatial + 1)), "end_mask": end_mask,
-                                     "ellipsis_mask": 0, "new_axis_mask": 0, "shrink_axis_mask": 0})
+    return g.op(
+        "StridedSlice",
+        [
+            call.x,
+            ints(g, begin, "begin"),
+            ints(g, end, "end"),
+            ints(g, [1] * len(begin), "strides"),
+        ],
+        shape,
+        call.hint(),
+        {
+            "begin_mask": 1 | (1 << (spatial + 1)),
+            "end_mask": end_mask,
+            "ellipsis_mask": 0,
+            "new_axis_mask": 0,
+            "shrink_axis_mask": 0,
+        },
+    )
 
 
 def resize(call: Call, x: Tensor, height: int, width: int, method: str, hint: str) -> Tensor:
@@ -682,8 +994,13 @@ def resize(call: Call, x: Tensor, height: int, width: int, method: str, hint: st
     op = {"bilinear": "ResizeBilinear", "nearest": "ResizeNearestNeighbor"}.get(method)
     if op is None:
         raise Unsupported(f"interpolation: {method}")
-    return call.graph.op(op, [x, ints(call.graph, [height, width], "size")], (x.shape[0], height, width, x.shape[3]), hint,
-                         {"align_corners": False, "half_pixel_centers": True})
+    return call.graph.op(
+        op,
+        [x, ints(call.graph, [height, width], "size")],
+        (x.shape[0], height, width, x.shape[3]),
+        hint,
+        {"align_corners": False, "half_pixel_centers": True},
+    )
 
 
 @layer("UpSampling2D")
@@ -697,9 +1014,13 @@ def upsampling2d(call: Call) -> Tensor:
     method = call.get("interpolation", "nearest")
     if method == "nearest":
         # Integer factors without half-pixel centres repeat each pixel exactly.
-        return call.graph.op("ResizeNearestNeighbor", [call.x, ints(call.graph, [height * size[0], width * size[1]], "size")],
-                             (call.x.shape[0], height * size[0], width * size[1], call.x.shape[3]), call.hint(),
-                             {"align_corners": False, "half_pixel_centers": False})
+        return call.graph.op(
+            "ResizeNearestNeighbor",
+            [call.x, ints(call.graph, [height * size[0], width * size[1]], "size")],
+            (call.x.shape[0], height * size[0], width * size[1], call.x.shape[3]),
+            call.hint(),
+            {"align_corners": False, "half_pixel_centers": False},
+        )
     return resize(call, call.x, height * size[0], width * size[1], method, call.hint())
 
 
@@ -710,8 +1031,15 @@ def upsampling1d(call: Call) -> Tensor:
     batch, steps, channels = call.x.shape
     if steps is None:
         raise Unsupported("UpSampling1D on an input whose length is not fixed")
-    expanded = g.op("ExpandDims", [call.x, ints(g, 2, "axis")], (batch, steps, 1, channels), call.hint("expand"))
-    tiled = g.op("Tile", [expanded, ints(g, [1, 1, n, 1], "multiples")], (batch, steps, n, channels), call.hint("tile"))
+    expanded = g.op(
+        "ExpandDims", [call.x, ints(g, 2, "axis")], (batch, steps, 1, channels), call.hint("expand")
+    )
+    tiled = g.op(
+        "Tile",
+        [expanded, ints(g, [1, 1, n, 1], "multiples")],
+        (batch, steps, n, channels),
+        call.hint("tile"),
+    )
     return reshape(g, tiled, (batch, steps * n, channels), call.hint())
 
 
@@ -738,8 +1066,12 @@ def center_crop_to(call: Call, x: Tensor, height: int, width: int, suffix: str) 
     """Take the centred ``height`` x ``width`` region of [batch, h, w, c]."""
     g = call.graph
     top, left = (x.shape[1] - height) // 2, (x.shape[2] - width) // 2
-    return g.op("Slice", [x, ints(g, [0, top, left, 0], "begin"), ints(g, [-1, height, width, -1], "size")],
-                (x.shape[0], height, width, x.shape[3]), call.hint(suffix))
+    return g.op(
+        "Slice",
+        [x, ints(g, [0, top, left, 0], "begin"), ints(g, [-1, height, width, -1], "size")],
+        (x.shape[0], height, width, x.shape[3]),
+        call.hint(suffix),
+    )
 
 
 @layer("CenterCrop")
@@ -762,9 +1094,13 @@ def rescaling(call: Call) -> Tensor:
     """``Rescaling(scale, offset)``: ``x * scale + offset``."""
     g = call.graph
     scale, offset = call.config.get("scale", 1.0), call.config.get("offset", 0.0)
-    out = binary(g, "Mul", call.x, call.const("scale", np.asarray(scale, np.float32)), call.hint("scale"))
+    out = binary(
+        g, "Mul", call.x, call.const("scale", np.asarray(scale, np.float32)), call.hint("scale")
+    )
     if np.any(np.asarray(offset) != 0):
-        out = binary(g, "AddV2", out, call.const("offset", np.asarray(offset, np.float32)), call.hint())
+        out = binary(
+            g, "AddV2", out, call.const("offset", np.asarray(offset, np.float32)), call.hint()
+        )
     return out
 
 
@@ -794,8 +1130,12 @@ def batch_normalization(call: Call) -> Tensor:
     """``BatchNormalization`` at inference: one multiply and one add per channel."""
     scale, offset, axes = batchnorm_affine(call)
     g = call.graph
-    out = binary(g, "Mul", call.x, call.const("scale", as_param(scale, call.x, axes)), call.hint("scale"))
-    return binary(g, "AddV2", out, call.const("offset", as_param(offset, call.x, axes)), call.hint())
+    out = binary(
+        g, "Mul", call.x, call.const("scale", as_param(scale, call.x, axes)), call.hint("scale")
+    )
+    return binary(
+        g, "AddV2", out, call.const("offset", as_param(offset, call.x, axes)), call.hint()
+    )
 
 
 @layer("LayerNormalization")
@@ -810,15 +1150,28 @@ def layer_normalization(call: Call) -> Tensor:
     gamma = weights[0] if scale else None
     beta = weights[1 if scale else 0] if call.get("center", True) and not rms else None
     mean = reduce(g, "Mean", x, axes, True, call.hint("mean"))
-    variance = reduce(g, "Mean", binary(g, "SquaredDifference", x, mean, call.hint("sq_diff")), axes, True, call.hint("variance"))
-    inv = unary(g, "Rsqrt", binary(g, "AddV2", variance, epsilon, call.hint("plus_eps")), call.hint("rsqrt"))
+    variance = reduce(
+        g,
+        "Mean",
+        binary(g, "SquaredDifference", x, mean, call.hint("sq_diff")),
+        axes,
+        True,
+        call.hint("variance"),
+    )
+    inv = unary(
+        g, "Rsqrt", binary(g, "AddV2", variance, epsilon, call.hint("plus_eps")), call.hint("rsqrt")
+    )
     if rms:
         # Keras's rms_scaling divides by the standard deviation and does not centre.
         out = binary(g, "Mul", x, inv, call.hint("normalized"))
         return binary(g, "Mul", out, call.const("gamma", as_param(gamma, x, axes)), call.hint())
     if gamma is not None:
-        inv = binary(g, "Mul", inv, call.const("gamma", as_param(gamma, x, axes)), call.hint("scaled"))
-    out = binary(g, "Mul", binary(g, "Sub", x, mean, call.hint("centered")), inv, call.hint("normalized"))
+        inv = binary(
+            g, "Mul", inv, call.const("gamma", as_param(gamma, x, axes)), call.hint("scaled")
+        )
+    out = binary(
+        g, "Mul", binary(g, "Sub", x, mean, call.hint("centered")), inv, call.hint("normalized")
+    )
     if beta is not None:
         out = binary(g, "AddV2", out, call.const("beta", as_param(beta, x, axes)), call.hint())
     return out
@@ -829,11 +1182,20 @@ def rms_normalization(call: Call) -> Tensor:
     """``RMSNormalization``: ``x * rsqrt(mean(x²) + epsilon) * scale``."""
     g, x = call.graph, call.x
     axes = axes_list(call.get("axis", -1))
-    mean_square = reduce(g, "Mean", unary(g, "Square", x, call.hint("square")), axes, True, call.hint("mean_square"))
+    mean_square = reduce(
+        g, "Mean", unary(g, "Square", x, call.hint("square")), axes, True, call.hint("mean_square")
+    )
     epsilon = scalar(g, float(call.get("epsilon", 1e-6)), "epsilon")
-    inv = unary(g, "Rsqrt", binary(g, "AddV2", mean_square, epsilon, call.hint("plus_eps")), call.hint("rsqrt"))
+    inv = unary(
+        g,
+        "Rsqrt",
+        binary(g, "AddV2", mean_square, epsilon, call.hint("plus_eps")),
+        call.hint("rsqrt"),
+    )
     out = binary(g, "Mul", x, inv, call.hint("normalized"))
-    return binary(g, "Mul", out, call.const("scale", as_param(call.weights()[0], x, axes)), call.hint())
+    return binary(
+        g, "Mul", out, call.const("scale", as_param(call.weights()[0], x, axes)), call.hint()
+    )
 
 
 @layer("UnitNormalization")
@@ -841,14 +1203,22 @@ def unit_normalization(call: Call) -> Tensor:
     """``UnitNormalization``: ``x * min(rsqrt(sum(x²)), 1 / 1e-12)`` over ``axis``."""
     g, x = call.graph, call.x
     axes = axes_list(call.get("axis", -1))
-    total = reduce(g, "Sum", unary(g, "Square", x, call.hint("square")), axes, True, call.hint("sum"))
-    inv = binary(g, "Minimum", unary(g, "Rsqrt", total, call.hint("rsqrt")), scalar(g, 1e12, "inv_eps"), call.hint("inv_norm"))
+    total = reduce(
+        g, "Sum", unary(g, "Square", x, call.hint("square")), axes, True, call.hint("sum")
+    )
+    inv = binary(
+        g,
+        "Minimum",
+        unary(g, "Rsqrt", total, call.hint("rsqrt")),
+        scalar(g, 1e12, "inv_eps"),
+        call.hint("inv_norm"),
+    )
     return binary(g, "Mul", x, inv, call.hint())
 
 
 @layer("Normalization")
 def normalization(call: Call) -> Tensor:
-    """``Normalization``: ``(x - mean) / max(sqrt(variance), 1e-7)``, or its inverse."""
+    """Lower ``Normalization``: ``(x - mean) / max(sqrt(variance), 1e-7)``, or its inverse."""
     g, x = call.graph, call.x
     axes = axes_list(call.get("axis", -1))
     if call.config.get("mean") is not None:
@@ -861,8 +1231,20 @@ def normalization(call: Call) -> Tensor:
     shape = param_shape(x, axes)
     mean, std = mean.reshape(shape), std.reshape(shape)
     if call.get("invert", False):
-        return binary(g, "AddV2", binary(g, "Mul", x, call.const("std", std), call.hint("scaled")), call.const("mean", mean), call.hint())
-    return binary(g, "RealDiv", binary(g, "Sub", x, call.const("mean", mean), call.hint("centered")), call.const("std", std), call.hint())
+        return binary(
+            g,
+            "AddV2",
+            binary(g, "Mul", x, call.const("std", std), call.hint("scaled")),
+            call.const("mean", mean),
+            call.hint(),
+        )
+    return binary(
+        g,
+        "RealDiv",
+        binary(g, "Sub", x, call.const("mean", mean), call.hint("centered")),
+        call.const("std", std),
+        call.hint(),
+    )
 
 
 # -- activation layers -----------------------------------------------------------
@@ -871,8 +1253,14 @@ def normalization(call: Call) -> Tensor:
 @layer("ReLU")
 def relu_layer(call: Call) -> Tensor:
     """``ReLU(max_value, negative_slope, threshold)``."""
-    return relu_general(call.graph, call.x, call.hint(), float(call.get("negative_slope", 0.0)),
-                        call.config.get("max_value"), float(call.get("threshold", 0.0)))
+    return relu_general(
+        call.graph,
+        call.x,
+        call.hint(),
+        float(call.get("negative_slope", 0.0)),
+        call.config.get("max_value"),
+        float(call.get("threshold", 0.0)),
+    )
 
 
 @layer("LeakyReLU")
@@ -888,9 +1276,19 @@ def elu_layer(call: Call) -> Tensor:
     g, alpha = call.graph, float(call.get("alpha", 1.0))
     if alpha == 1.0:
         return unary(g, "Elu", call.x, call.hint())
-    negative = unary(g, "Elu", binary(g, "Minimum", call.x, scalar(g, 0.0, "zero"), call.hint("negative")), call.hint("elu"))
-    return binary(g, "AddV2", unary(g, "Relu", call.x, call.hint("positive")),
-                  binary(g, "Mul", negative, scalar(g, alpha, "alpha"), call.hint("scaled")), call.hint())
+    negative = unary(
+        g,
+        "Elu",
+        binary(g, "Minimum", call.x, scalar(g, 0.0, "zero"), call.hint("negative")),
+        call.hint("elu"),
+    )
+    return binary(
+        g,
+        "AddV2",
+        unary(g, "Relu", call.x, call.hint("positive")),
+        binary(g, "Mul", negative, scalar(g, alpha, "alpha"), call.hint("scaled")),
+        call.hint(),
+    )
 
 
 @layer("PReLU")
@@ -919,22 +1317,37 @@ def _chain(op: str) -> Callable[[Call], Tensor]:
         out = call.inputs[0]
         for i, other in enumerate(call.inputs[1:]):
             last = i == len(call.inputs) - 2
-            out = binary(call.graph, op, out, other, call.hint() if last else call.hint(f"{op}_{i}"))
+            out = binary(
+                call.graph, op, out, other, call.hint() if last else call.hint(f"{op}_{i}")
+            )
         return out
 
     lower.__doc__ = f"An element-wise merge, as a chain of ``{op}``."
     return lower
 
 
-LAYERS.update({"Add": _chain("AddV2"), "Multiply": _chain("Mul"), "Maximum": _chain("Maximum"),
-               "Minimum": _chain("Minimum"), "Subtract": _chain("Sub")})
+LAYERS.update(
+    {
+        "Add": _chain("AddV2"),
+        "Multiply": _chain("Mul"),
+        "Maximum": _chain("Maximum"),
+        "Minimum": _chain("Minimum"),
+        "Subtract": _chain("Sub"),
+    }
+)
 
 
 @layer("Average")
 def average(call: Call) -> Tensor:
     """``Average``: the sum times 1/n."""
     total = _chain("AddV2")(Call(call.graph, call.name + "/sum", call.config, call.inputs))
-    return binary(call.graph, "Mul", total, scalar(call.graph, 1 / len(call.inputs), f"inv{len(call.inputs)}"), call.hint())
+    return binary(
+        call.graph,
+        "Mul",
+        total,
+        scalar(call.graph, 1 / len(call.inputs), f"inv{len(call.inputs)}"),
+        call.hint(),
+    )
 
 
 @layer("Concatenate")
@@ -945,7 +1358,13 @@ def concatenate(call: Call) -> Tensor:
     size = [t.shape[axis] for t in call.inputs]
     shape = list(call.inputs[0].shape)
     shape[axis] = None if None in size else sum(size)
-    return call.graph.op("ConcatV2", [*call.inputs, ints(call.graph, axis, "axis")], tuple(shape), call.hint(), {"N": len(call.inputs)})
+    return call.graph.op(
+        "ConcatV2",
+        [*call.inputs, ints(call.graph, axis, "axis")],
+        tuple(shape),
+        call.hint(),
+        {"N": len(call.inputs)},
+    )
 
 
 # -- keras.ops nodes and small layers of keras.applications --------------------------
@@ -957,7 +1376,11 @@ def _operands(call: Call) -> tuple[Tensor, Tensor]:
     pending = iter(call.inputs)
     for arg in call.args[:2]:
         if isinstance(arg, (int, float)):
-            values.append(scalar(call.graph, float(arg), f"c{float(arg)!r}".replace(".", "_").replace("-", "m")))
+            values.append(
+                scalar(
+                    call.graph, float(arg), f"c{float(arg)!r}".replace(".", "_").replace("-", "m")
+                )
+            )
         else:
             values.append(next(pending))
     return values[0], values[1]
@@ -972,11 +1395,17 @@ def _op_binary(op: str) -> Callable[[Call], Tensor]:
     return lower
 
 
-LAYERS.update({
-    "ops.Add": _op_binary("AddV2"), "ops.Subtract": _op_binary("Sub"), "ops.Multiply": _op_binary("Mul"),
-    "ops.Divide": _op_binary("RealDiv"), "ops.TrueDivide": _op_binary("RealDiv"),
-    "ops.Maximum": _op_binary("Maximum"), "ops.Minimum": _op_binary("Minimum"),
-})
+LAYERS.update(
+    {
+        "ops.Add": _op_binary("AddV2"),
+        "ops.Subtract": _op_binary("Sub"),
+        "ops.Multiply": _op_binary("Mul"),
+        "ops.Divide": _op_binary("RealDiv"),
+        "ops.TrueDivide": _op_binary("RealDiv"),
+        "ops.Maximum": _op_binary("Maximum"),
+        "ops.Minimum": _op_binary("Minimum"),
+    }
+)
 
 
 @layer("LayerScale")
@@ -989,5 +1418,11 @@ def layer_scale(call: Call) -> Tensor:
 def custom_scale(call: Call) -> Tensor:
     """InceptionResNetV2's ``CustomScaleLayer``: ``inputs[0] + inputs[1] * scale``."""
     g = call.graph
-    scaled = binary(g, "Mul", call.inputs[1], scalar(g, float(call.config["scale"]), "scale"), call.hint("scaled"))
+    scaled = binary(
+        g,
+        "Mul",
+        call.inputs[1],
+        scalar(g, float(call.config["scale"]), "scale"),
+        call.hint("scaled"),
+    )
     return binary(g, "AddV2", call.inputs[0], scaled, call.hint())

@@ -25,9 +25,15 @@ from .layers import LAYERS, Call, Unsupported
 #: Layers that BatchNormalization can be folded into: class → index of the
 #: kernel among the weights, and the kernel axis that holds the output channels.
 _FOLDABLE = {
-    "Conv2D": (0, -1), "Convolution2D": (0, -1), "Conv1D": (0, -1), "Convolution1D": (0, -1),
-    "Dense": (0, -1), "DepthwiseConv2D": (0, None), "SeparableConv2D": (1, -1),
-    "SeparableConv1D": (1, -1), "Conv2DTranspose": (0, 2),
+    "Conv2D": (0, -1),
+    "Convolution2D": (0, -1),
+    "Conv1D": (0, -1),
+    "Convolution1D": (0, -1),
+    "Dense": (0, -1),
+    "DepthwiseConv2D": (0, None),
+    "SeparableConv2D": (1, -1),
+    "SeparableConv1D": (1, -1),
+    "Conv2DTranspose": (0, 2),
 }
 _INT_DTYPES = {"int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"}
 
@@ -171,7 +177,9 @@ class _Walker:
             out.append(self.graph.placeholder(name, shape, dtype))
         return out
 
-    def lower_model(self, config: dict[str, Any], inputs: list[Tensor], scope: tuple[str, ...]) -> list[Tensor]:
+    def lower_model(
+        self, config: dict[str, Any], inputs: list[Tensor], scope: tuple[str, ...]
+    ) -> list[Tensor]:
         nodes, input_refs, output_refs = _graph_nodes(config)
         values: dict[Ref, Tensor] = dict(zip(input_refs, inputs, strict=True))
         folds = _batchnorm_folds(nodes, output_refs)
@@ -190,12 +198,20 @@ class _Walker:
                     values[(node.name, node.index, i)] = tensor
             if len(waiting) == len(pending):
                 missing = sorted({r[0] for n in waiting for r in n.refs if r not in values})
-                raise ConversionError(f"{self.label}: the model graph has unreachable layers ({', '.join(missing)})")
+                raise ConversionError(
+                    f"{self.label}: the model graph has unreachable layers ({', '.join(missing)})"
+                )
             pending = waiting
         return [values[r] for r in output_refs]
 
-    def lower_node(self, node: _Node, inputs: list[Tensor], scope: tuple[str, ...],
-                   folds: dict[str, str], folded: set[str]) -> list[Tensor]:
+    def lower_node(
+        self,
+        node: _Node,
+        inputs: list[Tensor],
+        scope: tuple[str, ...],
+        folds: dict[str, str],
+        folded: set[str],
+    ) -> list[Tensor]:
         key = layer_key(node.entry)
         path = (*scope, node.name)
         if key in MODEL_CLASSES:
@@ -212,15 +228,24 @@ class _Walker:
             config["use_bias"] = True
             load = self._folding_loader(key, node.entry.get("config", {}), path, (*scope, bn))
             folded.add(bn)
-        call = Call(self.graph, "/".join(path), config, inputs, node.args, node.kwargs, load, self.keras.legacy)
+        call = Call(
+            self.graph,
+            "/".join(path),
+            config,
+            inputs,
+            node.args,
+            node.kwargs,
+            load,
+            self.keras.legacy,
+        )
         try:
             out = lower(call)
         except Unsupported as exc:
             raise UnsupportedLayer(self.label, [(key, node.name, str(exc))]) from exc
         except (IndexError, KeyError, ValueError, TypeError) as exc:
             raise ConversionError(
-                f"{self.label}: cannot read the layer `{node.name}` ({key}): {type(exc).__name__}: {exc}; "
-                "save the model again with model.save('name.keras')"
+                f"{self.label}: cannot read the layer `{node.name}` ({key}): "
+                f"{type(exc).__name__}: {exc}; save the model again with model.save('name.keras')"
             ) from exc
         return out if isinstance(out, list) else [out]
 
@@ -236,12 +261,20 @@ class _Walker:
         axis = axis[0] if isinstance(axis, list) and len(axis) == 1 else axis
         return isinstance(axis, int) and axis in (-1, x.rank - 1)
 
-    def _folding_loader(self, key: str, config: dict[str, Any], path: tuple[str, ...], bn_path: tuple[str, ...]):
+    def _folding_loader(
+        self, key: str, config: dict[str, Any], path: tuple[str, ...], bn_path: tuple[str, ...]
+    ):
         def load() -> list[np.ndarray]:
             from .layers import batchnorm_affine
 
             weights = [np.asarray(w, np.float32) for w in self.load(path)]
-            bn_call = Call(self.graph, "/".join(bn_path), self._bn_configs[bn_path], [], load_weights=lambda: self.load(bn_path))
+            bn_call = Call(
+                self.graph,
+                "/".join(bn_path),
+                self._bn_configs[bn_path],
+                [],
+                load_weights=lambda: self.load(bn_path),
+            )
             scale, offset, _ = batchnorm_affine(bn_call)
             index, axis = _FOLDABLE[key]
             kernel = weights[index]
@@ -253,7 +286,11 @@ class _Walker:
                 kernel = kernel * scale.reshape(shape)
             has_bias = config.get("use_bias", True)
             bias = weights[index + 1] if has_bias else np.zeros_like(offset)
-            return [*weights[:index], kernel.astype(np.float32), (bias * scale + offset).astype(np.float32)]
+            return [
+                *weights[:index],
+                kernel.astype(np.float32),
+                (bias * scale + offset).astype(np.float32),
+            ]
 
         return load
 
@@ -306,15 +343,25 @@ def _batchnorm_folds(nodes: list[_Node], outputs: list[Ref]) -> dict[str, str]:
     return folds
 
 
-def convert_native(source: Path, out_dir: Path, quantize: str, label: str, version: str) -> dict[str, Any]:
+def convert_native(
+    source: Path, out_dir: Path, quantize: str, label: str, version: str
+) -> dict[str, Any]:
     """Convert the Keras file ``source`` into a graph model in ``out_dir`` (created here).
 
     Returns ``{"params": int, "ops": [...]}``.
     """
     keras = read_keras_file(source, label)
-    missing = unsupported_layers(keras.config) if keras.config.get("class_name") in MODEL_CLASSES else []
+    missing = (
+        unsupported_layers(keras.config) if keras.config.get("class_name") in MODEL_CLASSES else []
+    )
     if keras.config.get("class_name") not in MODEL_CLASSES:
-        missing = [(str(keras.config.get("class_name")), layer_name(keras.config) or "model", "a model subclass")]
+        missing = [
+            (
+                str(keras.config.get("class_name")),
+                layer_name(keras.config) or "model",
+                "a model subclass",
+            )
+        ]
     if missing:
         raise UnsupportedLayer(label, missing)
     walker = _Walker(keras, label)
@@ -325,6 +372,9 @@ def convert_native(source: Path, out_dir: Path, quantize: str, label: str, versi
         outputs,
         out_dir,
         quantize,
-        {"generatedBy": f"keras {keras.keras_version}", "convertedBy": f"mkdocs-tfjs {version} (native)"},
+        {
+            "generatedBy": f"keras {keras.keras_version}",
+            "convertedBy": f"mkdocs-tfjs {version} (native)",
+        },
     )
     return {"params": walker.params, "ops": walker.graph.ops()}
