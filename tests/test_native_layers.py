@@ -162,6 +162,8 @@ def cases() -> list[Case]:
     # -- keras.ops arithmetic and application layers
     add(Case("ops-arithmetic", ops_model, (4,)))
     add(Case("layer-scale", layer_scale_model, (3, 3, 4)))
+    add(Case("ops-gelu-approximate", lambda: gelu_op_model(True), (4,), low=-4, high=4))
+    add(Case("ops-gelu-exact", lambda: gelu_op_model(False), (4,), low=-4, high=4))
     # -- model structure and file formats
     add(Case("nested-sequential", nested_model, (6,)))
     add(Case("shared-layer", shared_model, (6,)))
@@ -220,6 +222,13 @@ def ops_model():
     y = keras.ops.divide(y, 2.0)
     y = keras.ops.subtract(1.0, y)
     return keras.Model(x, y)
+
+
+def gelu_op_model(approximate: bool):
+    import keras
+
+    x = keras.Input((4,))
+    return keras.Model(x, keras.ops.gelu(keras.layers.Dense(6)(x), approximate=approximate))
 
 
 def layer_scale_model():

@@ -1408,6 +1408,12 @@ LAYERS.update(
 )
 
 
+@layer("ops.Gelu")
+def gelu_op(call: Call) -> Tensor:
+    """``keras.ops.gelu(x, approximate=...)`` (approximate by default, as in keras.ops)."""
+    return gelu(call.graph, call.x, call.hint(), approximate=bool(call.get("approximate", True)))
+
+
 @layer("LayerScale")
 def layer_scale(call: Call) -> Tensor:
     """ConvNeXt's ``LayerScale``: ``x * gamma``."""
