@@ -95,6 +95,9 @@ def cases() -> list[Case]:
     add(one(lambda: layers.Conv2D(4, 3, dilation_rate=2, padding="same", activation="relu6"), (9, 9, 2), id="conv2d-dilated"))
     add(one(lambda: layers.Conv2D(6, 3, groups=2, padding="same", activation="elu"), (6, 6, 4), id="conv2d-groups"))
     add(one(lambda: layers.Conv2D(4, 1, use_bias=False, activation="swish"), (5, 5, 3), id="conv2d-nobias"))
+    # groups == input channels (ConvNeXt's depthwise 7x7) is lowered as one depthwise convolution.
+    add(one(lambda: layers.Conv2D(8, 3, groups=4, padding="same", activation="relu"), (6, 6, 4), id="conv2d-groups-per-channel"))
+    add(one(lambda: layers.Conv2D(4, 3, groups=4, strides=2, use_bias=False), (7, 7, 4), id="conv2d-groups-per-channel-strided"))
     for pad in ("valid", "same"):
         add(one(lambda pad=pad: layers.Conv2DTranspose(3, 3, strides=2, padding=pad), (4, 5, 2), id=f"conv2d-transpose-{pad}"))
     add(one(lambda: layers.Conv2DTranspose(3, 3, strides=2, padding="same", output_padding=1), (4, 4, 2),
@@ -377,3 +380,22 @@ def test_several_inputs_and_outputs_keep_their_order(tmp_path):
     assert [g.shape for g in got] == [e.shape for e in expected]
     for g, e in zip(got, expected, strict=True):
         assert float(np.abs(g - e).max()) <= 5e-6
+
+
+def test_conv2d_with_one_group_per_channel_is_one_depthwise_op(tmp_path):
+    """ConvNeXt's depthwise convolutions (``Conv2D(groups=channels)``) stay one op each.
+
+    They were split into one Conv2D per channel and concatenated: right, but
+    18,000 graph nodes for ConvNeXtBase, and as many kernel launches per
+    inference in the browser.
+    """
+    import json
+
+    import keras
+
+    model = seq(keras.layers.Conv2D(64, 7, groups=64, padding="same"), shape=(8, 8, 64))
+    model.save(tmp_path / "depthwise.keras")
+    convert_model(tmp_path / "depthwise.keras", tmp_path / "tfjs", "none", "depthwise", Choice("native"))
+    nodes = json.loads((tmp_path / "tfjs" / "model.json").read_text())["modelTopology"]["node"]
+    ops = sorted(node["op"] for node in nodes if node["op"] not in ("Const", "Placeholder", "Identity"))
+    assert ops == ["FusedDepthwiseConv2dNative"], ops

@@ -30,7 +30,7 @@ from .native import UnsupportedLayer, convert_native, unsupported_layers
 
 CONVERTERS = ("auto", "native", "tensorflow")
 #: Bump when the native converter's output changes for the same model (part of the cache key).
-NATIVE_VERSION = "1"
+NATIVE_VERSION = "2"
 EXTRA_HINT = 'pip install "mkdocs-tfjs[tensorflow]"'
 
 
