@@ -19,7 +19,7 @@ from mkdocs_tfjs.build import Settings, SiteBuild
 from mkdocs_tfjs.directive import find_blocks
 from mkdocs_tfjs.errors import DirectiveError
 
-from .conftest import PALETTE_BLOCK, PALETTE_MODEL, REPORT_SCRIPT, place
+from .conftest import PALETTE_BLOCK, PALETTE_MODEL, place
 
 CUSTOM_LAYER = '''
 import keras
@@ -170,46 +170,24 @@ def test_a_build_killed_mid_conversion_leaves_the_cache_usable(project):
 
 # A hook that holds each build before its pages are read until the other build is
 # there too, so that both convert at the same moment.
-BARRIER_HOOK = """
-import os
-import time
-from pathlib import Path
-
-from mkdocs.plugins import event_priority
-
-
-@event_priority(200)  # before the tfjs plugin (100) converts the page's model
-def on_page_markdown(markdown, **kwargs):
-    barrier = Path(os.environ["TFJS_TEST_BARRIER"])
-    (barrier / str(os.getpid())).touch()
-    while len(list(barrier.iterdir())) < 2:
-        time.sleep(0.01)
-    return markdown
-"""
-
-
 def test_two_builds_converting_the_same_model_at_once_both_succeed(project, tmp_path):
-    project.write("hooks/barrier.py", BARRIER_HOOK)
-    project.config(extra="hooks:\n  - hooks/barrier.py\n")
+    project.config()
     project.page("index.md", PALETTE_BLOCK)
     barrier = tmp_path / "barrier"
     barrier.mkdir()
+    paused = Path(__file__).with_name("helpers") / "mkdocs_paused_mid_write.py"
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "TFJS_TEST_BARRIER": str(barrier)}
-    processes = [subprocess.Popen([sys.executable, str(REPORT_SCRIPT), "build", "-d", f"site{i}"],
+    processes = [subprocess.Popen([sys.executable, str(paused), "build", "-d", f"site{i}"],
                                   cwd=project.root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                   env=env, text=True) for i in (1, 2)]
-    cache = project.root / ".cache/plugin/tfjs"
-    pids = {str(p.pid) for p in processes}
-    overlapped = False
-    # Watch the cache while both run: each conversion works in its own .tmp-<pid>-* folder.
-    while any(p.poll() is None for p in processes):
-        working = {w.name.split("-")[1] for w in cache.glob(".tmp-*")} if cache.is_dir() else set()
-        overlapped = overlapped or working >= pids
-        time.sleep(0.005)
     outputs = [p.communicate(timeout=300)[0] for p in processes]
     assert [p.returncode for p in processes] == [0, 0], outputs
-    assert overlapped, "the two conversions never ran at the same time"
+    # Each build, held inside its conversion, saw both conversions' work folders at once.
+    pids = sorted(str(p.pid) for p in processes)
+    for pid in pids:
+        assert sorted((barrier / f"{pid}.seen").read_text().split()) == pids
     assert all("converted models/palette/generator.keras" in out for out in outputs), outputs
+    cache = project.root / ".cache/plugin/tfjs"
     assert len([p for p in cache.iterdir() if not p.name.startswith(".tmp-")]) == 1
     for i in (1, 2):
         assert list((project.root / f"site{i}/assets/tfjs/models").glob("generator-*/model.json"))
