@@ -115,7 +115,11 @@ def held_out_digits(count_per_digit: int = 1) -> list[tuple[int, np.ndarray]]:
 
 def draw_digit(page, widget_id: str, image: np.ndarray, threshold: float = 0.35) -> None:
     """Draw a 28 x 28 digit as strokes: along each row of dark pixels, mouse down, move, up."""
-    box = page.locator(f"#{widget_id} .upper-canvas").bounding_box()
+    canvas = page.locator(f"#{widget_id} .upper-canvas")
+    # Raw mouse events land at viewport coordinates: the pad must be in view (after
+    # instant navigation the page's scroll position is Material's to restore).
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
     cell = min(box["width"], box["height"]) / 28
     for y in range(28):
         x = 0
