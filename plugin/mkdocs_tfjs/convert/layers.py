@@ -376,56 +376,68 @@ def activation_layer(call: Call) -> Tensor:
     return activation(call.graph, call.x, call.config.get("activation"), call.hint(), call.legacy)
 
 
+def biased(
+    call: Call,
+    ops: tuple[str, str],
+    x: Tensor,
+    k: Tensor,
+    bias: np.ndarray | None,
+    act: Any,
+    shape: tuple,
+    attrs: dict[str, Any],
+    hint: str,
+    suffix: str = "",
+) -> Tensor:
+    """Add ``ops[0](x, k)``, the bias and the activation.
+
+    With a bias, one ``ops[1]`` node (``_FusedConv2D``, ``_FusedMatMul``...)
+    adds it, and applies the activation too where TF.js's fused kernels have it.
+    """
+    g = call.graph
+    name = _activation_name(act)
+    act_hint = call.hint(suffix + (name or ""))
+    if bias is None:
+        return activation(g, g.op(ops[0], [x, k], shape, hint, attrs), act, act_hint, call.legacy)
+    fused = _FUSABLE.get(name or "")
+    attrs = {**attrs, "fused_ops": ["BiasAdd", fused] if fused else ["BiasAdd"], "num_args": 1}
+    out = g.op(ops[1], [x, k, call.const(suffix + "bias", bias)], shape, hint, attrs)
+    return out if fused else activation(g, out, act, act_hint, call.legacy)
+
+
+def kernel_and_bias(call: Call, kernels: int = 1) -> tuple[list[np.ndarray], np.ndarray | None]:
+    """Return a layer's ``kernels`` kernel weights and its bias (None without ``use_bias``)."""
+    weights = call.weights()
+    return weights[:kernels], (weights[kernels] if call.get("use_bias", True) else None)
+
+
 def dense_like(
     call: Call, x: Tensor, kernel: np.ndarray, bias: np.ndarray | None, act: Any
 ) -> Tensor:
     """``x @ kernel + bias`` then the activation, fused where TF.js can."""
     g = call.graph
-    units = kernel.shape[-1]
-    shape = (*x.shape[:-1], units)
-    name = _activation_name(act)
+    shape = (*x.shape[:-1], kernel.shape[-1])
     k = call.const("kernel", kernel)
-    if x.rank == 2 and bias is not None:
-        fused = _FUSABLE.get(name or "")
-        ops = ["BiasAdd", fused] if fused else ["BiasAdd"]
-        out = g.op(
-            "_FusedMatMul",
-            [x, k, call.const("bias", bias)],
-            shape,
-            call.hint("MatMul"),
-            {
-                "fused_ops": ops,
-                "num_args": 1,
-                "transpose_a": False,
-                "transpose_b": False,
-                "epsilon": 0.0,
-            },
-        )
-        return out if fused else activation(g, out, act, call.hint(name or ""), call.legacy)
     if x.rank == 2:
-        out = g.op(
-            "MatMul",
-            [x, k],
-            shape,
-            call.hint("MatMul"),
-            {"transpose_a": False, "transpose_b": False},
+        attrs = {"transpose_a": False, "transpose_b": False}
+        if bias is not None:
+            attrs["epsilon"] = 0.0
+        return biased(
+            call, ("MatMul", "_FusedMatMul"), x, k, bias, act, shape, attrs, call.hint("MatMul")
         )
-    else:
-        # Dense on [batch, ..., features] multiplies the last axis only.
-        out = g.op(
-            "BatchMatMulV2", [x, k], shape, call.hint("MatMul"), {"adj_x": False, "adj_y": False}
-        )
+    # Dense on [batch, ..., features] multiplies the last axis only.
+    out = g.op(
+        "BatchMatMulV2", [x, k], shape, call.hint("MatMul"), {"adj_x": False, "adj_y": False}
+    )
     if bias is not None:
         out = binary(g, "AddV2", out, call.const("bias", bias), call.hint("BiasAdd"))
-    return activation(g, out, act, call.hint(name or ""), call.legacy)
+    return activation(g, out, act, call.hint(_activation_name(act) or ""), call.legacy)
 
 
 @layer("Dense")
 def dense(call: Call) -> Tensor:
     """``Dense(units)`` on a tensor of any rank ≥ 2."""
-    weights = call.weights()
-    bias = weights[1] if call.get("use_bias", True) else None
-    return dense_like(call, call.x, weights[0], bias, call.config.get("activation"))
+    (kernel,), bias = kernel_and_bias(call)
+    return dense_like(call, call.x, kernel, bias, call.config.get("activation"))
 
 
 @layer("Flatten")
@@ -532,7 +544,6 @@ def conv2d_op(
     suffix: str = "",
 ) -> Tensor:
     """Add a 2-D convolution with bias and activation, fused where TF.js can."""
-    g = call.graph
     kh, kw, _, filters = kernel.shape
     shape = (
         x.shape[0],
@@ -546,39 +557,29 @@ def conv2d_op(
         "padding": padding,
         "data_format": "NHWC",
     }
-    name = _activation_name(act)
+    if bias is not None:
+        attrs["epsilon"] = 0.0
     k = call.const(suffix + "kernel", kernel)
-    if bias is None:
-        out = g.op("Conv2D", [x, k], shape, call.hint(suffix + "Conv2D"), attrs)
-        return activation(g, out, act, call.hint(suffix + (name or "")), call.legacy)
-    fused = _FUSABLE.get(name or "")
-    attrs.update(
-        {"fused_ops": ["BiasAdd", fused] if fused else ["BiasAdd"], "num_args": 1, "epsilon": 0.0}
-    )
-    out = g.op(
-        "_FusedConv2D",
-        [x, k, call.const(suffix + "bias", bias)],
-        shape,
-        call.hint(suffix + "Conv2D"),
-        attrs,
-    )
-    return out if fused else activation(g, out, act, call.hint(suffix + (name or "")), call.legacy)
+    hint = call.hint(suffix + "Conv2D")
+    return biased(call, ("Conv2D", "_FusedConv2D"), x, k, bias, act, shape, attrs, hint, suffix)
 
 
 @layer("Conv2D", "Convolution2D")
 def conv2d(call: Call) -> Tensor:
     """``Conv2D`` with strides, dilation, ``same``/``valid`` padding and groups."""
     require_channels_last(call)
-    weights = call.weights()
-    kernel = weights[0]
-    bias = weights[1] if call.get("use_bias", True) else None
+    (kernel,), bias = kernel_and_bias(call)
     strides, dilations = pair(call.get("strides", 1)), pair(call.get("dilation_rate", 1))
     padding, groups = _padding(call), int(call.get("groups", 1))
     act = call.config.get("activation")
     if groups == 1:
         return conv2d_op(call, call.x, kernel, bias, act, strides, dilations, padding)
     channels = call.x.shape[3]
-    if groups == channels and strides[0] == strides[1] and (strides == [1, 1] or dilations == [1, 1]):
+    if (
+        groups == channels
+        and strides[0] == strides[1]
+        and (strides == [1, 1] or dilations == [1, 1])
+    ):
         # One group per input channel is a depthwise convolution (ConvNeXt's 7x7):
         # output channel c * multiplier + m reads input channel c in both layouts.
         # Split into groups it was one Conv2D per channel: 18,000 nodes for ConvNeXtBase.
@@ -627,6 +628,16 @@ def from_2d(call: Call, x: Tensor) -> Tensor:
     )
 
 
+def padding_1d(call: Call, x: Tensor, kernel: int, dilation: int) -> tuple[Tensor, str]:
+    """Return the input and TensorFlow padding of a 1-D layer; ``causal`` pads the input."""
+    padding = str(call.get("padding", "valid")).upper()
+    if padding == "CAUSAL":
+        return causal_pad(call, x, kernel, dilation), "VALID"
+    if padding not in ("SAME", "VALID"):
+        raise Unsupported(f"padding: {padding.lower()}")
+    return x, padding
+
+
 def causal_pad(call: Call, x: Tensor, kernel: int, dilation: int) -> Tensor:
     """Left-pad the steps of [batch, steps, channels] for ``padding: causal``."""
     left = (kernel - 1) * dilation
@@ -643,16 +654,9 @@ def causal_pad(call: Call, x: Tensor, kernel: int, dilation: int) -> Tensor:
 def conv1d(call: Call) -> Tensor:
     """``Conv1D``, as a 2-D convolution over one row; ``causal`` padding included."""
     require_channels_last(call)
-    weights = call.weights()
-    kernel = weights[0]
-    bias = weights[1] if call.get("use_bias", True) else None
+    (kernel,), bias = kernel_and_bias(call)
     stride, dilation = pair(call.get("strides", 1), 1)[0], pair(call.get("dilation_rate", 1), 1)[0]
-    x = call.x
-    padding = str(call.get("padding", "valid")).upper()
-    if padding == "CAUSAL":
-        x, padding = causal_pad(call, x, kernel.shape[0], dilation), "VALID"
-    elif padding not in ("SAME", "VALID"):
-        raise Unsupported(f"padding: {padding.lower()}")
+    x, padding = padding_1d(call, call.x, kernel.shape[0], dilation)
     if int(call.get("groups", 1)) != 1:
         raise Unsupported("Conv1D with groups")
     out = conv2d_op(
@@ -679,7 +683,6 @@ def depthwise_op(
     padding: str,
 ) -> Tensor:
     """Add a depthwise convolution with bias and activation, fused where TF.js can."""
-    g = call.graph
     kh, kw, channels, multiplier = kernel.shape
     shape = (
         x.shape[0],
@@ -693,33 +696,20 @@ def depthwise_op(
         "padding": padding,
         "data_format": "NHWC",
     }
-    name = _activation_name(act)
     k = call.const("depthwise_kernel", kernel)
-    if bias is None:
-        out = g.op("DepthwiseConv2dNative", [x, k], shape, call.hint("depthwise"), attrs)
-        return activation(g, out, act, call.hint(name or ""), call.legacy)
-    fused = _FUSABLE.get(name or "")
-    attrs.update({"fused_ops": ["BiasAdd", fused] if fused else ["BiasAdd"], "num_args": 1})
-    out = g.op(
-        "FusedDepthwiseConv2dNative",
-        [x, k, call.const("bias", bias)],
-        shape,
-        call.hint("depthwise"),
-        attrs,
-    )
-    return out if fused else activation(g, out, act, call.hint(name or ""), call.legacy)
+    ops = ("DepthwiseConv2dNative", "FusedDepthwiseConv2dNative")
+    return biased(call, ops, x, k, bias, act, shape, attrs, call.hint("depthwise"))
 
 
 @layer("DepthwiseConv2D")
 def depthwise_conv2d(call: Call) -> Tensor:
     """``DepthwiseConv2D`` (Keras 3 and legacy Keras 2 configs)."""
     require_channels_last(call)
-    weights = call.weights()
-    bias = weights[1] if call.get("use_bias", True) else None
+    (kernel,), bias = kernel_and_bias(call)
     return depthwise_op(
         call,
         call.x,
-        weights[0],
+        kernel,
         bias,
         call.config.get("activation"),
         pair(call.get("strides", 1)),
@@ -732,16 +722,15 @@ def depthwise_conv2d(call: Call) -> Tensor:
 def separable_conv2d(call: Call) -> Tensor:
     """``SeparableConv2D``: depthwise, then a 1x1 convolution with the bias."""
     require_channels_last(call)
-    weights = call.weights()
-    bias = weights[2] if call.get("use_bias", True) else None
+    (depthwise_kernel, pointwise_kernel), bias = kernel_and_bias(call, 2)
     strides, dilations = pair(call.get("strides", 1)), pair(call.get("dilation_rate", 1))
     depthwise = depthwise_op(
-        call, call.x, weights[0], None, None, strides, dilations, _padding(call)
+        call, call.x, depthwise_kernel, None, None, strides, dilations, _padding(call)
     )
     return conv2d_op(
         call,
         depthwise,
-        weights[1],
+        pointwise_kernel,
         bias,
         call.config.get("activation"),
         [1, 1],
@@ -755,22 +744,23 @@ def separable_conv2d(call: Call) -> Tensor:
 def separable_conv1d(call: Call) -> Tensor:
     """``SeparableConv1D``, as the 2-D layer over one row."""
     require_channels_last(call)
-    weights = call.weights()
-    bias = weights[2] if call.get("use_bias", True) else None
+    (depthwise_kernel, pointwise_kernel), bias = kernel_and_bias(call, 2)
     stride, dilation = pair(call.get("strides", 1), 1)[0], pair(call.get("dilation_rate", 1), 1)[0]
-    x = call.x
-    padding = str(call.get("padding", "valid")).upper()
-    if padding == "CAUSAL":
-        x, padding = causal_pad(call, x, weights[0].shape[0], dilation), "VALID"
-    elif padding not in ("SAME", "VALID"):
-        raise Unsupported(f"padding: {padding.lower()}")
+    x, padding = padding_1d(call, call.x, depthwise_kernel.shape[0], dilation)
     depthwise = depthwise_op(
-        call, as_2d(call, x), weights[0][None], None, None, [1, stride], [1, dilation], padding
+        call,
+        as_2d(call, x),
+        depthwise_kernel[None],
+        None,
+        None,
+        [1, stride],
+        [1, dilation],
+        padding,
     )
     out = conv2d_op(
         call,
         depthwise,
-        weights[1][None],
+        pointwise_kernel[None],
         bias,
         call.config.get("activation"),
         [1, 1],
@@ -786,9 +776,7 @@ def conv2d_transpose(call: Call) -> Tensor:
     """``Conv2DTranspose`` (no dilation), as TensorFlow's ``Conv2DBackpropInput``."""
     require_channels_last(call)
     g = call.graph
-    weights = call.weights()
-    kernel = weights[0]
-    bias = weights[1] if call.get("use_bias", True) else None
+    (kernel,), bias = kernel_and_bias(call)
     strides, padding = pair(call.get("strides", 1)), _padding(call)
     if pair(call.get("dilation_rate", 1)) != [1, 1]:
         raise Unsupported("Conv2DTranspose with dilation_rate")
