@@ -10,6 +10,7 @@ plugin, or one for another generator) only calls these methods in order.
 from __future__ import annotations
 
 import hashlib
+import json
 import posixpath
 import re
 import secrets
@@ -22,12 +23,13 @@ from typing import Any
 from . import runtime
 from .cache import ModelCache, publish
 from .convert import choose_converter, kernels, load_tensorflow
+from .convert.keras_config import all_layer_names, read_config
 from .directive import find_blocks, read_block, replace_blocks
-from .errors import DirectiveError, TfjsError
+from .errors import ConfigError, DirectiveError, TfjsError
 from .modelfile import check_model_file
 from .modelinfo import ModelInfo
 from .render import human_bytes, render_page_tags, render_widget
-from .spec import WidgetSpec, make_spec
+from .spec import WidgetSpec, make_spec, resolve_project_path
 from .widgets import WIDGETS, CustomWidget, Widget
 
 ASSETS = Path(__file__).with_name("assets")
@@ -411,15 +413,12 @@ def _op_layers(model_json: Path, ops: list[str], source: Path) -> dict[str, str]
 
     Node names carry the layer's scope: ``dense/MatMul`` natively,
     ``StatefulPartitionedCall/model/dense_1/MatMul`` from TensorFlow's converter.
+    Only called for an error message: it reads the files again.
     """
-    import json
-
-    from .convert.keras_file import layer_names
-
     found: dict[str, str] = {}
     try:
         nodes = json.loads(model_json.read_text())["modelTopology"]["node"]
-        names = layer_names(source) if source.is_file() else set()
+        names = all_layer_names(read_config(source, source.name)[0]) if source.is_file() else set()
     except (OSError, ValueError, KeyError, TfjsError):
         return found
     for node in nodes:
@@ -439,9 +438,6 @@ _RESERVED_NAMES = {"runtime", "resize", "topk", "base", "custom", "page-head", "
 
 def custom_widgets(settings: Settings) -> dict[str, Widget]:
     """Return the build's widgets: the built-in ones and those ``widgets:`` in mkdocs.yml names."""
-    from .errors import ConfigError
-    from .spec import resolve_project_path
-
     widgets = dict(WIDGETS)
     for name, value in settings.widgets.items():
         where = f"mkdocs.yml: tfjs: widgets: {name}"

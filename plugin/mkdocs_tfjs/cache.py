@@ -27,7 +27,7 @@ from .errors import ConversionError
 from .modelinfo import ModelInfo, count_weights, read_signature
 
 #: Bump when the conversion recipe changes, so old entries are not reused.
-SCHEME = "2"
+SCHEME = "3"
 INFO = "info.json"
 _TMP_PREFIX = ".tmp-"
 
@@ -136,6 +136,7 @@ class ModelCache:
                 backends=kernels.runnable_backends(ops),
                 dynamic=kernels.needs_async(ops),
                 macs=data.get("userDefinedMetadata", {}).get("macs"),
+                output_activation=result["output_activation"],
             )
             # info.json is written last: an entry without it is never trusted.
             (out / INFO).write_text(json.dumps(info.to_json(), indent=1))

@@ -54,6 +54,9 @@ class ModelInfo:
     dynamic: bool = False
     #: Multiply-adds per example, where the converter counted them (the native one does).
     macs: int | None = None
+    #: The activation that ends the model (``softmax``, ``sigmoid``, ``linear``...), read
+    #: from its Keras architecture at conversion time; None for a SavedModel.
+    output_activation: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Return a JSON-ready dict (the cache's ``info.json``)."""

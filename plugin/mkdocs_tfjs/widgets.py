@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from .errors import DirectiveError
-from .modelfile import output_activation
 from .modelinfo import ModelInfo
 from .options import PREPROCESS_MODES, Option
 
@@ -155,7 +154,7 @@ class ClassifierWidget(Widget):
             )
         return out[1]
 
-    def outputs_kind(self, spec: WidgetSpec) -> str:
+    def outputs_kind(self, spec: WidgetSpec, info: ModelInfo) -> str:
         """Return ``probabilities`` or ``logits``: declared in the block, or read from the model.
 
         A softmax or sigmoid output layer gives probabilities (shown as they
@@ -165,7 +164,7 @@ class ClassifierWidget(Widget):
         declared = spec.options.get("outputs")
         if declared is not None:
             return declared
-        activation = output_activation(spec.model_path)
+        activation = info.output_activation
         if activation in ("softmax", "sigmoid"):
             return "probabilities"
         if activation == "linear":
@@ -235,7 +234,7 @@ class HandwritingWidget(ClassifierWidget):
         if len(shape) != 4 or shape[1] is None or shape[1] != shape[2] or shape[3] != 1:
             raise self._misfit(spec, info)
         self.check_classes(spec, info)
-        self.outputs_kind(spec)
+        self.outputs_kind(spec, info)
         border = spec.options.get("border")
         if border is not None and 2 * border >= shape[1]:
             raise spec.error(
@@ -251,7 +250,7 @@ class HandwritingWidget(ClassifierWidget):
         return {
             "size": size,
             "labels": self.class_labels(spec, classes),
-            "outputs": self.outputs_kind(spec),
+            "outputs": self.outputs_kind(spec, info),
             "topk": min(spec.options["topk"], classes),
             "delay": spec.options.get("delay"),
             "stroke": spec.options["stroke"],
@@ -326,7 +325,7 @@ class ImageWidget(ClassifierWidget):
         if len(shape) != 4 or shape[1] is None or shape[2] is None or shape[3] != 3:
             raise self._misfit(spec, info)
         self.check_classes(spec, info)
-        self.outputs_kind(spec)
+        self.outputs_kind(spec, info)
 
     def site_files(self, spec: WidgetSpec) -> dict[str, Path]:
         """Ship the samples under content-hashed names."""
@@ -339,7 +338,7 @@ class ImageWidget(ClassifierWidget):
             "height": info.inputs[0].shape[1],
             "width": info.inputs[0].shape[2],
             "labels": self.class_labels(spec, classes),
-            "outputs": self.outputs_kind(spec),
+            "outputs": self.outputs_kind(spec, info),
             "topk": min(spec.options["topk"], classes),
             "preprocess": spec.options["preprocess"],
             "resize": spec.options["resize"],

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import shutil
 import time
 from dataclasses import dataclass
 from importlib import metadata
@@ -25,8 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConversionError
-from .keras_file import read_keras_file
-from .native import UnsupportedLayer, convert_native, unsupported_layers
+from .keras_config import output_activation, read_config
+
+# The native converter (numpy, h5py) is imported where a model is converted, not
+# with the plugin: a build whose models are all cached never needs it.
 
 CONVERTERS = ("auto", "native", "tensorflow")
 #: Bump when the native converter's output changes for the same model (part of the cache key).
@@ -99,24 +102,20 @@ def choose_converter(source: Path, requested: str, label: str) -> Choice:
         return Choice("tensorflow", "converter: tensorflow")
     if requested == "native":
         return Choice("native")
-    missing = unsupported_layers(read_keras_file(source, label).config)
+    from .native import not_supported, unsupported_layers
+
+    missing = unsupported_layers(read_config(source, label)[0])
     if not missing:
         return Choice("native", auto=True)
     if tensorflow_available():
-        return Choice("tensorflow", f"the native converter does not support {_describe(missing)}")
+        return Choice("tensorflow", not_supported(missing))
     raise unsupported_error(label, missing)
-
-
-def _describe(layers: list[tuple[str, str, str]]) -> str:
-    first = f"the layer `{layers[0][1]}` of class {layers[0][0]}"
-    if layers[0][2]:
-        first += f" ({layers[0][2]})"
-    others = sorted({cls for cls, _, _ in layers[1:] if cls != layers[0][0]})
-    return first + (f" (nor {', '.join(others)})" if others else "")
 
 
 def unsupported_error(label: str, layers: list[tuple[str, str, str]]) -> ConversionError:
     """Return the error for a model with layers the native converter does not lower."""
+    from .native import not_supported
+
     supported = (
         "build the model from supported layers (the list is on the page 'How conversion and "
         "caching work' of the plugin's docs)"
@@ -125,10 +124,7 @@ def unsupported_error(label: str, layers: list[tuple[str, str, str]]) -> Convers
         way = "set `converter: auto` or `converter: tensorflow` to use TensorFlow's converter"
     else:
         way = f"install TensorFlow's converter ({EXTRA_HINT}; `converter: auto` then uses it)"
-    return ConversionError(
-        f"{label}: the native converter does not support {_describe(layers)}; "
-        f"either {way}, or {supported}"
-    )
+    return ConversionError(f"{label}: {not_supported(layers)}; either {way}, or {supported}")
 
 
 def convert_model(
@@ -136,10 +132,14 @@ def convert_model(
 ) -> dict[str, Any]:
     """Convert ``source`` into ``out_dir`` (which must not exist yet) with the chosen converter.
 
-    Returns ``{"params": int | None, "seconds": float, "converter": str, "reason": str}``.
+    Returns ``{"params": int | None, "seconds": float, "converter": str, "reason": str,
+    "output_activation": str | None}`` (the activation that ends the model, where it
+    has a Keras architecture to read it from).
     In ``auto`` mode a layer option the native converter refuses (found only
     while lowering) hands the model to TensorFlow's converter when it is there.
     """
+    from .native import UnsupportedLayer, convert_native, not_supported
+
     started = time.perf_counter()
     if choice.converter == "native":
         try:
@@ -147,10 +147,8 @@ def convert_model(
         except UnsupportedLayer as exc:
             if not (choice.auto and tensorflow_available()):
                 raise unsupported_error(label, exc.layers) from exc
-            choice = Choice(
-                "tensorflow", f"the native converter does not support {_describe(exc.layers)}"
-            )
-            _remove(out_dir)
+            choice = Choice("tensorflow", not_supported(exc.layers))
+            shutil.rmtree(out_dir, ignore_errors=True)
             result = _convert_tensorflow(source, out_dir, quantize, label)
     else:
         result = _convert_tensorflow(source, out_dir, quantize, label)
@@ -159,19 +157,17 @@ def convert_model(
         "seconds": time.perf_counter() - started,
         "converter": choice.converter,
         "reason": choice.reason,
+        "output_activation": result.get("output_activation"),
     }
 
 
 def _convert_tensorflow(source: Path, out_dir: Path, quantize: str, label: str) -> dict[str, Any]:
     from . import tensorflow
 
-    return tensorflow.convert_model(source, out_dir, quantize, label)
-
-
-def _remove(path: Path) -> None:
-    import shutil
-
-    shutil.rmtree(path, ignore_errors=True)
+    result = tensorflow.convert_model(source, out_dir, quantize, label)
+    if source.is_file():
+        result["output_activation"] = output_activation(read_config(source, label)[0])
+    return result
 
 
 def load_tensorflow() -> float:

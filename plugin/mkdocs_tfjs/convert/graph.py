@@ -127,10 +127,6 @@ class Graph:
         self.macs += _macs(op, inputs, tuple(shape))
         return Tensor(name, tuple(shape), dtype)
 
-    def ops(self) -> list[str]:
-        """Return the sorted op names used by the graph."""
-        return sorted({node["op"] for node in self.nodes})
-
 
 def _size(shape: Shape) -> int:
     return int(np.prod([1 if d is None else d for d in shape], dtype=np.int64))

@@ -1,4 +1,4 @@
-"""Read a Keras model file: its architecture (a config dict) and its weights.
+"""Read a Keras model file's weights, beside its architecture (see ``keras_config``).
 
 Three layouts are read, with h5py and numpy only:
 
@@ -19,7 +19,6 @@ Nothing here imports TensorFlow or MkDocs.
 from __future__ import annotations
 
 import io
-import json
 import pickle
 import re
 import zipfile
@@ -30,9 +29,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConversionError
-
-#: Containers (models) that hold other layers in their config.
-MODEL_CLASSES = ("Sequential", "Functional", "Model")
+from .keras_config import layer_name, read_config
 
 
 def snake_case(name: str) -> str:
@@ -69,28 +66,16 @@ def read_keras_file(path: Path, label: str) -> KerasFile:
     """Open ``path`` (``.keras``, ``.h5`` or ``.hdf5``) and return its contents."""
     import h5py
 
-    try:
-        if zipfile.is_zipfile(path):
-            return _read_keras_zip(path, label)
+    config, version = read_config(path, label)
+    if not zipfile.is_zipfile(path):
         handle = h5py.File(path, "r")
-    except (OSError, ValueError, KeyError) as exc:
-        raise ConversionError(
-            f"{label}: cannot read the model file ({exc}); save it again with "
-            "model.save('name.keras')"
-        ) from exc
-    return _read_legacy_h5(handle, label)
-
-
-def _read_keras_zip(path: Path, label: str) -> KerasFile:
-    import h5py
-
+        group = handle["model_weights"] if "model_weights" in handle else handle
+        return KerasFile(config, version, _LegacyH5Store(group))
     with zipfile.ZipFile(path) as archive:
         names = set(archive.namelist())
-        config = json.loads(archive.read("config.json"))
-        metadata = json.loads(archive.read("metadata.json")) if "metadata.json" in names else {}
         if "model.weights.h5" in names:
-            data = archive.read("model.weights.h5")
-            store: _WeightStore = _KerasH5Store(h5py.File(io.BytesIO(data), "r"), config)
+            data = io.BytesIO(archive.read("model.weights.h5"))
+            store: _WeightStore = _KerasH5Store(h5py.File(data, "r"), config)
         elif "model.weights.npz" in names:
             store = _KerasNpzStore(archive.read("model.weights.npz"), config, label)
         else:
@@ -100,21 +85,7 @@ def _read_keras_zip(path: Path, label: str) -> KerasFile:
                 f"(found {', '.join(sharded) or 'no weights'}); save it again with "
                 "model.save('name.keras') without sharding"
             )
-    return KerasFile(config, str(metadata.get("keras_version", "3")), store)
-
-
-def _read_legacy_h5(handle: Any, label: str) -> KerasFile:
-    raw = handle.attrs.get("model_config")
-    if raw is None:
-        raise ConversionError(
-            f"{label}: the HDF5 file holds weights but no model architecture (saved with "
-            "save_weights?); save the whole model with model.save('name.keras')"
-        )
-    config = json.loads(raw.decode() if isinstance(raw, bytes) else raw)
-    version = handle.attrs.get("keras_version", b"2")
-    version = version.decode() if isinstance(version, bytes) else str(version)
-    group = handle["model_weights"] if "model_weights" in handle else handle
-    return KerasFile(config, version, _LegacyH5Store(group))
+    return KerasFile(config, version, store)
 
 
 class _WeightStore:
@@ -135,25 +106,6 @@ def _is_layer(entry: dict[str, Any]) -> bool:
     # keras.ops applied to symbolic tensors (``x + 3.0``) appear in the config
     # as operations, not layers, and have no place in the weights file.
     return not str(entry.get("module", "")).startswith("keras.src.ops")
-
-
-def layer_names(path: Path) -> set[str]:
-    """Return the names of all layers of the model in ``path``, nested models' included."""
-    names: set[str] = set()
-
-    def visit(config: dict[str, Any]) -> None:
-        for entry in config.get("config", {}).get("layers", []):
-            names.add(layer_name(entry))
-            if entry.get("class_name") in MODEL_CLASSES:
-                visit(entry)
-
-    visit(read_keras_file(path, path.name).config)
-    return names
-
-
-def layer_name(entry: dict[str, Any]) -> str:
-    """Return the name of a layer entry of a model config."""
-    return str(entry.get("name") or entry.get("config", {}).get("name", ""))
 
 
 class _KerasH5Store(_WeightStore):

@@ -19,8 +19,9 @@ import numpy as np
 
 from ..errors import ConversionError
 from .graph import Graph, Tensor, write_graph_model
-from .keras_file import MODEL_CLASSES, KerasFile, layer_name, read_keras_file
-from .layers import LAYERS, Call, Unsupported
+from .keras_config import MODEL_CLASSES, Ref, layer_name, output_activation, tensor_refs
+from .keras_file import KerasFile, read_keras_file
+from .layers import LAYERS, Call, Unsupported, batchnorm_affine
 
 #: Layers that BatchNormalization can be folded into: class → index of the
 #: kernel among the weights, and the kernel axis that holds the output channels.
@@ -37,20 +38,25 @@ _FOLDABLE = {
 }
 _INT_DTYPES = {"int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"}
 
-Ref = tuple[str, int, int]
-
 
 class UnsupportedLayer(ConversionError):
     """A layer (or a layer option) the native converter does not lower."""
 
     def __init__(self, label: str, layers: list[tuple[str, str, str]]) -> None:
         self.layers = layers
-        first = layers[0]
-        what = f"the layer `{first[1]}` of class {first[0]}"
-        if first[2]:
-            what += f" ({first[2]})"
-        more = f" and {len(layers) - 1} more" if len(layers) > 1 else ""
-        super().__init__(f"{label}: the native converter does not support {what}{more}")
+        super().__init__(f"{label}: {not_supported(layers)}")
+
+
+def not_supported(layers: list[tuple[str, str, str]]) -> str:
+    """Say which layers the native converter lacks, for ``(class, name, why)`` triples.
+
+    E.g. "the native converter does not support the layer `lstm` of class LSTM (nor GRU)".
+    """
+    cls, name, why = layers[0]
+    first = f"the native converter does not support the layer `{name}` of class {cls}"
+    first += f" ({why})" if why else ""
+    others = sorted({c for c, _, _ in layers[1:] if c != cls})
+    return first + (f" (nor {', '.join(others)})" if others else "")
 
 
 def layer_key(entry: dict[str, Any]) -> str:
@@ -60,7 +66,14 @@ def layer_key(entry: dict[str, Any]) -> str:
 
 
 def unsupported_layers(config: dict[str, Any]) -> list[tuple[str, str, str]]:
-    """Return ``(class, name, why)`` of every layer in ``config`` without a lowering."""
+    """Return ``(class, name, why)`` of every layer of a model config without a lowering.
+
+    A model that is not a Sequential or Functional one (a subclass of
+    ``keras.Model`` with its own ``call``) has no graph to walk at all.
+    """
+    if config.get("class_name") not in MODEL_CLASSES:
+        name = layer_name(config) or "model"
+        return [(str(config.get("class_name")), name, "a model subclass")]
     found = []
     for entry in config.get("config", {}).get("layers", []):
         key = layer_key(entry)
@@ -126,15 +139,11 @@ def _graph_nodes(config: dict[str, Any]) -> tuple[list[_Node], list[Ref], list[R
             else:  # Keras 2: a list of [layer, node, tensor, kwargs]
                 refs = [(str(r[0]), int(r[1]), int(r[2])) for r in inbound]
                 nodes.append(_Node(entry, index, refs, list(refs)))
-    return nodes, _refs(body.get("input_layers", [])), _refs(body.get("output_layers", []))
-
-
-def _refs(value: Any) -> list[Ref]:
-    if isinstance(value, dict):
-        value = list(value.values())
-    if len(value) == 3 and isinstance(value[0], str):
-        return [(value[0], int(value[1]), int(value[2]))]
-    return [(str(v[0]), int(v[1]), int(v[2])) for v in value]
+    return (
+        nodes,
+        tensor_refs(body.get("input_layers", [])),
+        tensor_refs(body.get("output_layers", [])),
+    )
 
 
 def _input_spec(entry: dict[str, Any]) -> tuple[tuple, str]:
@@ -172,7 +181,7 @@ class _Walker:
             shape, dtype = _input_spec(first)
             return [self.graph.placeholder(layer_name(first) or "input", shape, dtype)]
         out = []
-        for name, _, _ in _refs(body.get("input_layers", [])):
+        for name, _, _ in tensor_refs(body.get("input_layers", [])):
             shape, dtype = _input_spec(entries[name])
             out.append(self.graph.placeholder(name, shape, dtype))
         return out
@@ -209,7 +218,7 @@ class _Walker:
         node: _Node,
         inputs: list[Tensor],
         scope: tuple[str, ...],
-        folds: dict[str, str],
+        folds: dict[str, _Node],
         folded: set[str],
     ) -> list[Tensor]:
         key = layer_key(node.entry)
@@ -224,10 +233,10 @@ class _Walker:
         config = dict(node.entry.get("config", {}))
         load = lambda: self.load(path)  # noqa: E731
         bn = folds.get(node.name)
-        if bn is not None and self._bn_fits(bn, scope, inputs[0]):
+        if bn is not None and _over_channels(bn.entry.get("config", {}), inputs[0]):
             config["use_bias"] = True
-            load = self._folding_loader(key, node.entry.get("config", {}), path, (*scope, bn))
-            folded.add(bn)
+            load = self._folding_loader(key, node.entry.get("config", {}), path, scope, bn)
+            folded.add(bn.name)
         call = Call(
             self.graph,
             "/".join(path),
@@ -254,24 +263,23 @@ class _Walker:
         self.params += sum(int(w.size) for w in weights)
         return weights
 
-    def _bn_fits(self, bn: str, scope: tuple[str, ...], x: Tensor) -> bool:
-        """Fold only a BatchNormalization over the last axis (the channels)."""
-        config = self._bn_configs.get((*scope, bn), {})
-        axis = config.get("axis", -1)
-        axis = axis[0] if isinstance(axis, list) and len(axis) == 1 else axis
-        return isinstance(axis, int) and axis in (-1, x.rank - 1)
-
     def _folding_loader(
-        self, key: str, config: dict[str, Any], path: tuple[str, ...], bn_path: tuple[str, ...]
+        self,
+        key: str,
+        config: dict[str, Any],
+        path: tuple[str, ...],
+        scope: tuple[str, ...],
+        bn: _Node,
     ):
-        def load() -> list[np.ndarray]:
-            from .layers import batchnorm_affine
+        """Return a loader of the layer's weights with the BatchNormalization ``bn`` folded in."""
+        bn_path = (*scope, bn.name)
 
+        def load() -> list[np.ndarray]:
             weights = [np.asarray(w, np.float32) for w in self.load(path)]
             bn_call = Call(
                 self.graph,
                 "/".join(bn_path),
-                self._bn_configs[bn_path],
+                bn.entry.get("config", {}),
                 [],
                 load_weights=lambda: self.load(bn_path),
             )
@@ -294,23 +302,18 @@ class _Walker:
 
         return load
 
-    @property
-    def _bn_configs(self) -> dict[tuple[str, ...], dict[str, Any]]:
-        if not hasattr(self, "_bn_cache"):
-            self._bn_cache: dict[tuple[str, ...], dict[str, Any]] = {}
 
-            def visit(config: dict[str, Any], scope: tuple[str, ...]) -> None:
-                for entry in config.get("config", {}).get("layers", []):
-                    if entry.get("class_name") in MODEL_CLASSES:
-                        visit(entry, (*scope, layer_name(entry)))
-                    elif entry.get("class_name") == "BatchNormalization":
-                        self._bn_cache[(*scope, layer_name(entry))] = entry.get("config", {})
+def _over_channels(bn_config: dict[str, Any], x: Tensor) -> bool:
+    """Tell whether a BatchNormalization normalises the last axis (the channels) of ``x``.
 
-            visit(self.keras.config, ())
-        return self._bn_cache
+    Only those fold into a convolution's or dense layer's output channels.
+    """
+    axis = bn_config.get("axis", -1)
+    axis = axis[0] if isinstance(axis, list) and len(axis) == 1 else axis
+    return isinstance(axis, int) and axis in (-1, x.rank - 1)
 
 
-def _batchnorm_folds(nodes: list[_Node], outputs: list[Ref]) -> dict[str, str]:
+def _batchnorm_folds(nodes: list[_Node], outputs: list[Ref]) -> dict[str, _Node]:
     """Return {layer: the BatchNormalization that can be folded into it}.
 
     A fold needs a layer with a linear activation, called once, whose only
@@ -322,12 +325,13 @@ def _batchnorm_folds(nodes: list[_Node], outputs: list[Ref]) -> dict[str, str]:
         calls[node.name] = calls.get(node.name, 0) + 1
         for ref in node.refs:
             consumers[ref] = consumers.get(ref, 0) + 1
+    by_name = {node.name: node for node in nodes}
     folds = {}
     for node in nodes:
         if node.entry.get("class_name") != "BatchNormalization" or len(node.refs) != 1:
             continue
         producer_name, index, tensor = node.refs[0]
-        producer = next((n for n in nodes if n.name == producer_name), None)
+        producer = by_name.get(producer_name)
         if (
             producer is None
             or producer.entry.get("class_name") not in _FOLDABLE
@@ -339,7 +343,7 @@ def _batchnorm_folds(nodes: list[_Node], outputs: list[Ref]) -> dict[str, str]:
             or int(producer.entry.get("config", {}).get("groups", 1) or 1) != 1
         ):
             continue
-        folds[producer_name] = node.name
+        folds[producer_name] = node
     return folds
 
 
@@ -348,20 +352,10 @@ def convert_native(
 ) -> dict[str, Any]:
     """Convert the Keras file ``source`` into a graph model in ``out_dir`` (created here).
 
-    Returns ``{"params": int, "ops": [...]}``.
+    Returns ``{"params": int, "output_activation": str | None}``.
     """
     keras = read_keras_file(source, label)
-    missing = (
-        unsupported_layers(keras.config) if keras.config.get("class_name") in MODEL_CLASSES else []
-    )
-    if keras.config.get("class_name") not in MODEL_CLASSES:
-        missing = [
-            (
-                str(keras.config.get("class_name")),
-                layer_name(keras.config) or "model",
-                "a model subclass",
-            )
-        ]
+    missing = unsupported_layers(keras.config)
     if missing:
         raise UnsupportedLayer(label, missing)
     walker = _Walker(keras, label)
@@ -377,4 +371,4 @@ def convert_native(
             "convertedBy": f"mkdocs-tfjs {version} (native)",
         },
     )
-    return {"params": walker.params, "ops": walker.graph.ops()}
+    return {"params": walker.params, "output_activation": output_activation(keras.config)}
