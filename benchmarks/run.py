@@ -34,7 +34,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, StaticServer  # noqa: E402
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, StaticServer, copy_demo_project  # noqa: E402
 
 PYTHON = sys.executable
 ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "TF_CPP_MIN_LOG_LEVEL": "2",
@@ -48,16 +48,10 @@ PAGES = {"palette": ("demos/palette/", "tfjs-palette-1"),
 
 def copy_demo(target: Path, plugin_enabled: bool = True) -> Path:
     """A copy of the demo site's sources, with its own cache."""
-    shutil.copytree(ROOT / "docs", target / "docs")
-    shutil.copytree(ROOT / "models", target / "models", ignore=shutil.ignore_patterns("__pycache__"))
-    (target / "benchmarks").mkdir()
-    results = ROOT / "benchmarks" / "results.md"
-    (target / "benchmarks" / "results.md").write_text(results.read_text() if results.exists() else "")
-    config = (ROOT / "mkdocs.yml").read_text()
+    copy_demo_project(target)
     if not plugin_enabled:
-        config = config.replace("runtime: local", "runtime: local\n      enabled: false")
-    (target / "mkdocs.yml").write_text(config)
-    os.symlink(ROOT / "node_modules", target / "node_modules")
+        config = target / "mkdocs.yml"
+        config.write_text(config.read_text().replace("runtime: local", "runtime: local\n      enabled: false"))
     return target
 
 

@@ -187,6 +187,14 @@ class PageLog:
     requests: list[str]
 
 
+READY_OR_FAIL = """id => Promise.race([
+  window.tfjsWidgets.ready(id),
+  new Promise((_, reject) => setTimeout(() => reject(new Error(
+    "widget " + id + " not ready after 60 s: " + (document.getElementById(id) || {dataset: {}}).dataset.state
+  )), 60000)),
+])"""
+
+
 @pytest.fixture
 def open_page(browser):
     """Open a URL in a fresh browser context and record what the page does."""
@@ -204,7 +212,8 @@ def open_page(browser):
         page.on("request", lambda r: log.requests.append(r.url))
         page.goto(url)
         if wait_ready:
-            page.evaluate("id => window.tfjsWidgets.ready(id)", wait_ready)
+            # A widget that never settles fails here, in a minute, instead of hanging the suite.
+            page.evaluate(READY_OR_FAIL, wait_ready)
         return page, log
 
     yield open_
@@ -311,18 +320,27 @@ def demo_server(tmp_path_factory):
 def demo_site(demo_server):
     """The project's own documentation site, built as a user would build it."""
     root, server = demo_server
+    copy_demo_project(root, site_url=server.url)
+    project = Project(root)
+    result = project.build("--strict")
+    assert result.returncode == 0, result.output
+    return project.site
+
+
+def copy_demo_project(root: Path, site_url: str | None = None) -> Path:
+    """Copy this project's own docs site (its sources and models) to ``root``, as an author has it.
+
+    No node_modules: ``runtime: local`` takes TF.js from inside the package.
+    """
     shutil.copytree(ROOT / "docs", root / "docs")
     shutil.copytree(ROOT / "models", root / "models", ignore=shutil.ignore_patterns("__pycache__"))
     (root / "benchmarks").mkdir()
     shutil.copy(ROOT / "benchmarks" / "results.md", root / "benchmarks" / "results.md")
     config = (ROOT / "mkdocs.yml").read_text()
-    config = re.sub(r"(?m)^site_url: .*$", f"site_url: {server.url}", config)
+    if site_url:
+        config = re.sub(r"(?m)^site_url: .*$", f"site_url: {site_url}", config)
     (root / "mkdocs.yml").write_text(config)
-    os.symlink(ROOT / "node_modules", root / "node_modules")
-    project = Project(root)
-    result = project.build("--strict")
-    assert result.returncode == 0, result.output
-    return project.site
+    return root
 
 
 @pytest.fixture(scope="session")

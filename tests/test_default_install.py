@@ -22,7 +22,7 @@ import sys
 import numpy as np
 import pytest
 
-from .conftest import ROOT, StaticServer
+from .conftest import ROOT, StaticServer, copy_demo_project
 from .keras_models import lstm_model
 
 pytestmark = pytest.mark.browser
@@ -68,12 +68,7 @@ def test_default_install_has_no_tensorflow(lean_venv):
 @pytest.fixture(scope="module")
 def lean_site(lean_venv, tmp_path_factory):
     """The demo site built by the lean environment's own `mkdocs`."""
-    root = tmp_path_factory.mktemp("lean-demo") / "proj"
-    shutil.copytree(ROOT / "docs", root / "docs")
-    shutil.copytree(ROOT / "models", root / "models", ignore=shutil.ignore_patterns("__pycache__"))
-    (root / "benchmarks").mkdir()
-    shutil.copy(ROOT / "benchmarks" / "results.md", root / "benchmarks" / "results.md")
-    shutil.copy(ROOT / "mkdocs.yml", root / "mkdocs.yml")
+    root = copy_demo_project(tmp_path_factory.mktemp("lean-demo") / "proj")
     # No node_modules anywhere: `runtime: local` takes TF.js from inside the package.
     assert not (root / "node_modules").exists() and "runtime_dir" not in (root / "mkdocs.yml").read_text()
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
