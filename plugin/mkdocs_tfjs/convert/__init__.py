@@ -81,9 +81,10 @@ def converter_versions(converter: str) -> dict[str, str]:
 
 
 def choose_converter(source: Path, requested: str, label: str) -> Choice:
-    """Decide which converter handles ``source``; raise when none can.
+    """Decide which converter handles ``source``; raise when it cannot be had.
 
-    Reads only the model's config: no TensorFlow import, no weights.
+    Reads nothing of the model: under ``auto`` the native converter starts
+    and :func:`convert_model` falls back on the first layer it lacks.
     """
     if source.is_dir():
         if not tensorflow_available():
@@ -100,16 +101,8 @@ def choose_converter(source: Path, requested: str, label: str) -> Choice:
                 f"them with {EXTRA_HINT}, or use `converter: native`"
             )
         return Choice("tensorflow", "converter: tensorflow")
-    if requested == "native":
-        return Choice("native")
-    from .native import not_supported, unsupported_layers
-
-    missing = unsupported_layers(read_config(source, label)[0])
-    if not missing:
-        return Choice("native", auto=True)
-    if tensorflow_available():
-        return Choice("tensorflow", not_supported(missing))
-    raise unsupported_error(label, missing)
+    # auto: native first; convert_model hands a layer it lacks to TensorFlow's converter.
+    return Choice("native", auto=requested == "auto")
 
 
 def unsupported_error(label: str, layers: list[tuple[str, str, str]]) -> ConversionError:
@@ -135,8 +128,8 @@ def convert_model(
     Returns ``{"params": int | None, "seconds": float, "converter": str, "reason": str,
     "output_activation": str | None}`` (the activation that ends the model, where it
     has a Keras architecture to read it from).
-    In ``auto`` mode a layer option the native converter refuses (found only
-    while lowering) hands the model to TensorFlow's converter when it is there.
+    In ``auto`` mode a layer (or a layer option) the native converter lacks
+    hands the model to TensorFlow's converter when it is installed.
     """
     from .native import UnsupportedLayer, convert_native, not_supported
 

@@ -19,7 +19,14 @@ import numpy as np
 
 from ..errors import ConversionError
 from .graph import Graph, Tensor, write_graph_model
-from .keras_config import MODEL_CLASSES, Ref, layer_name, output_activation, tensor_refs
+from .keras_config import (
+    MODEL_CLASSES,
+    Ref,
+    layer_name,
+    output_activation,
+    read_config,
+    tensor_refs,
+)
 from .keras_file import KerasFile, read_keras_file
 from .layers import LAYERS, Call, Unsupported, batchnorm_affine
 
@@ -354,10 +361,11 @@ def convert_native(
 
     Returns ``{"params": int, "output_activation": str | None}``.
     """
-    keras = read_keras_file(source, label)
-    missing = unsupported_layers(keras.config)
+    # Refuse an unsupported layer from the architecture alone, before reading any weights.
+    missing = unsupported_layers(read_config(source, label)[0])
     if missing:
         raise UnsupportedLayer(label, missing)
+    keras = read_keras_file(source, label)
     walker = _Walker(keras, label)
     inputs = walker.model_inputs(keras.config)
     outputs = walker.lower_model(keras.config, inputs, ())
