@@ -95,10 +95,12 @@ class WidgetSpec:
     backend: str | None = None
     converter: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    #: Page line of each key of the block, so later checks can point at the key.
+    key_lines: dict[str, int] = field(default_factory=dict)
 
-    def error(self, message: str) -> DirectiveError:
-        """Return an error that points at this widget's block."""
-        return DirectiveError(self.page, self.line, message)
+    def error(self, message: str, key: str | None = None) -> DirectiveError:
+        """Return an error that points at this widget's block, or at one of its keys."""
+        return DirectiveError(self.page, self.key_lines.get(key, self.line), message)
 
 
 def make_spec(
@@ -165,6 +167,7 @@ def make_spec(
         converter=checked.get("converter"),
         caption=checked.get("caption"),
         options={o.name: checked.get(o.name) for o in widget.options},
+        key_lines=dict(block.key_lines),
     )
     widget.check_options(spec, project_dir, fail)
     return spec
