@@ -14,6 +14,7 @@ models: setup
 	.venv/bin/python models/palette/train.py
 	.venv/bin/python models/digits/train.py
 	.venv/bin/python models/emoji/train.py
+	.venv/bin/python models/penguins/train.py
 
 benchmark: setup
 	.venv/bin/python benchmarks/run.py
