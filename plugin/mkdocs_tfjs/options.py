@@ -19,6 +19,7 @@ _TYPE_NAMES = {
     float: "a number",
     bool: "true or false",
     list: "a list",
+    dict: "a mapping",
 }
 
 

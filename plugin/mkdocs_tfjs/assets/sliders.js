@@ -1,0 +1,98 @@
+// Sliders widget: one native range input per feature of a tabular model; any
+// move runs the model on the newest values and shows its classes or values.
+import { coalesce, registerWidget } from "./runtime.js";
+import { showTopK, toProbabilities } from "./topk.js";
+
+// (value - mean) / std per feature, for models trained on standardised features.
+export function normalizeInput(values, normalize) {
+  if (!normalize) return values.slice();
+  return values.map((v, i) => (v - normalize.mean[i]) / normalize.std[i]);
+}
+
+export function formatValue(value, decimals, unit) {
+  return value.toFixed(decimals) + (unit ? " " + unit : "");
+}
+
+class SlidersWidget {
+  constructor(ctx) {
+    this.ctx = ctx;
+    this.el = ctx.el;
+    this.inputs = [...this.el.querySelectorAll(".tfjs-slider-input")];
+    this.group = this.el.querySelector(".tfjs-sliders-inputs");
+    this.last = null;
+    // A run reads the sliders when it starts, so moves that arrive while the
+    // model runs collapse into one more run with the newest values.
+    this.update = coalesce(() => this.predictOnce());
+    this.onInput = (event) => {
+      const input = event.target.closest(".tfjs-slider-input");
+      if (!input) return;
+      this.showValue(input);
+      this.update();
+    };
+    this.group.addEventListener("input", this.onInput);
+  }
+
+  async prepare() {
+    this.inputs.forEach((input) => {
+      input.disabled = false;
+      this.showValue(input);
+    });
+    await this.update();
+  }
+
+  readyText() {
+    return "Move a slider (or focus it and use the arrow keys); the model answers at once.";
+  }
+
+  showValue(input) {
+    const slider = this.ctx.config.sliders[Number(input.dataset.index)];
+    const text = Number(input.value).toFixed(slider.decimals);
+    input.nextElementSibling.textContent = text;
+  }
+
+  async predictOnce() {
+    const { labels, normalize } = this.ctx.config;
+    const values = this.inputs.map((input) => Number(input.value));
+    const input = normalizeInput(values, normalize);
+    const output = await this.ctx.run((tf, call) => call([tf.tensor2d([input], [1, input.length])]));
+    this.last = { values, input, output: output[0] };
+    if (this.ctx.config.kind === "classes") this.showClasses(output[0], labels);
+    else this.showValues(output[0], labels);
+  }
+
+  showClasses(scores, labels) {
+    const list = this.el.querySelector(".tfjs-topk");
+    const ranked = showTopK(list, toProbabilities(scores, this.ctx.config.scores), labels, this.ctx.config.topk);
+    this.ctx.status(ranked.map(([p, i]) => labels[i] + " " + (100 * p).toFixed(1) + "%").join(", ") + ".");
+  }
+
+  showValues(values, labels) {
+    const { decimals, unit } = this.ctx.config;
+    const list = this.el.querySelector(".tfjs-sliders-values");
+    const texts = values.map((v) => formatValue(v, decimals, unit));
+    const rows = values.map((v, i) => {
+      const row = document.createElement("div");
+      row.className = "tfjs-sliders-value";
+      row.dataset.value = String(v);
+      const name = document.createElement("dt");
+      name.textContent = labels[i];
+      const shown = document.createElement("dd");
+      shown.textContent = texts[i];
+      row.append(name, shown);
+      return row;
+    });
+    list.replaceChildren(...rows);
+    this.ctx.status(labels.map((label, i) => label + ": " + texts[i]).join(", ") + ".");
+  }
+
+  // For tests and authors: the slider values, what the model got, what it returned.
+  inspect() {
+    return this.last;
+  }
+
+  dispose() {
+    this.group.removeEventListener("input", this.onInput);
+  }
+}
+
+registerWidget("sliders", SlidersWidget);
