@@ -102,6 +102,10 @@ def project(tmp_path) -> Project:
     return proj
 
 
+# What the model card says when `backend: auto` picks the CPU backend for the palette model.
+SMALL_REASON = ("the models here need at most 23,500 multiply-adds per inference: small enough for the "
+                "CPU backend, with no WebAssembly to download")
+
 PALETTE_BLOCK = """
 ```tfjs
 model: models/palette/generator.keras

@@ -6,7 +6,7 @@ import pytest
 
 import re
 
-from .conftest import PALETTE_BLOCK, ROOT, Project, StaticServer, place
+from .conftest import PALETTE_BLOCK, ROOT, SMALL_REASON, Project, StaticServer, place
 
 
 def palette(extra: str) -> str:
@@ -33,6 +33,36 @@ def test_an_explicit_backend_is_used_and_named(project, shared_cache, serve, ope
     page, _ = open_page(serve(project.site), wait_ready="tfjs-palette-1")
     assert page.evaluate("window.tfjsWidgets.backend().name") == "cpu"
     assert page.locator("#tfjs-palette-1 .tfjs-card-backend").text_content() == "cpu (backend: cpu)"
+
+
+@pytest.mark.browser
+def test_auto_runs_a_small_model_on_the_cpu_backend_and_fetches_no_webassembly(
+        project, shared_cache, serve, open_page):
+    # Bugs caught: `auto` ignoring the multiply-adds the build counted (the palette
+    # model would take WebAssembly and fetch its binary), or the card not saying why.
+    project.config({"cache_dir": str(shared_cache)})
+    project.page("index.md", PALETTE_BLOCK)
+    assert project.build().returncode == 0
+    page, log = open_page(serve(project.site), wait_ready="tfjs-palette-1")
+    assert page.evaluate("window.tfjsWidgets.backend().name") == "cpu"
+    assert page.locator("#tfjs-palette-1 .tfjs-card-backend").text_content() == f"cpu ({SMALL_REASON})"
+    assert not [r for r in log.requests if "wasm" in r], log.requests
+    assert page.locator("#tfjs-palette-1 .tfjs-swatch").count() == 5
+
+
+@pytest.mark.browser
+def test_a_model_over_the_small_threshold_takes_webassembly(project, shared_cache, serve, open_page,
+                                                           large_model):
+    # Bug caught: a threshold compared the wrong way, or a page's largest model not
+    # the one that counts (this page also has the 23.5k palette model).
+    place(project, large_model, "models/large.keras")
+    project.config({"cache_dir": str(shared_cache)})
+    project.page("index.md", PALETTE_BLOCK + "\n```tfjs\nmodel: models/large.keras\nwidget: palette\n```\n")
+    assert project.build().returncode == 0
+    page, _ = open_page(serve(project.site), wait_ready="tfjs-palette-2")
+    assert page.evaluate("window.tfjsWidgets.backend().name") == "wasm"
+    assert page.locator("#tfjs-palette-1 .tfjs-card-backend").text_content() == (
+        "wasm with SIMD (the models here are under 4 MB, where WebAssembly is fastest)")
 
 
 @pytest.mark.browser
@@ -79,7 +109,7 @@ def test_an_explicit_webgl_runs_on_software_webgl_and_the_card_says_so(project, 
 
 @pytest.fixture
 def instant_site(tmp_path, shared_cache):
-    """Two pages on Material with instant navigation: A on `auto`, B on `backend: cpu`."""
+    """Two pages on Material with instant navigation: A on `auto` (a small model: cpu), B on `backend: wasm`."""
     project = Project(tmp_path / "proj")
     place(project, ROOT / "models" / "palette" / "generator.keras", "models/palette/generator.keras")
     server = StaticServer(project.root / "site")  # bound now: the build needs its port for site_url
@@ -98,7 +128,7 @@ def instant_site(tmp_path, shared_cache):
         nav: [index.md, b.md]
         """)
     project.page("index.md", "# A\n\n[Page B](b.md)\n" + palette("id: a-widget"))
-    project.page("b.md", "# B\n\n[Page A](index.md)\n" + palette("id: b-widget\nbackend: cpu"))
+    project.page("b.md", "# B\n\n[Page A](index.md)\n" + palette("id: b-widget\nbackend: wasm"))
     result = project.build()
     assert result.returncode == 0, result.output
     yield server.url
@@ -108,22 +138,21 @@ def instant_site(tmp_path, shared_cache):
 @pytest.mark.browser
 def test_a_page_reached_by_instant_navigation_gets_its_own_backend(instant_site, open_page):
     page, log = open_page(instant_site, wait_ready="a-widget")
-    assert page.evaluate("window.tfjsWidgets.backend().name") == "wasm"
+    assert page.evaluate("window.tfjsWidgets.backend().name") == "cpu"
     page.evaluate("window.__sameDocument = true")
     page.locator(".md-content").get_by_role("link", name="Page B").click()
     page.wait_for_url("**/b/")
     page.evaluate("window.tfjsWidgets.ready('b-widget')")
     assert page.evaluate("window.__sameDocument") is True, "instant navigation, not a reload"
-    assert page.evaluate("window.tfjsWidgets.backend().name") == "cpu"
-    assert page.locator("#b-widget .tfjs-card-backend").text_content() == "cpu (backend: cpu)"
+    assert page.evaluate("window.tfjsWidgets.backend().name") == "wasm"
+    assert page.locator("#b-widget .tfjs-card-backend").text_content() == "wasm with SIMD (backend: wasm)"
     assert page.locator("#b-widget .tfjs-swatch").count() == 5
-    # And back: A's `auto` is WebAssembly again.
+    # And back: A's `auto` is the CPU backend again.
     page.locator(".md-content").get_by_role("link", name="Page A").click()
     page.wait_for_url(instant_site)
     page.evaluate("window.tfjsWidgets.ready('a-widget')")
-    assert page.evaluate("window.tfjsWidgets.backend().name") == "wasm"
-    assert page.locator("#a-widget .tfjs-card-backend").text_content() == (
-        "wasm with SIMD (the models here are under 4 MB, where WebAssembly is fastest)")
+    assert page.evaluate("window.tfjsWidgets.backend().name") == "cpu"
+    assert page.locator("#a-widget .tfjs-card-backend").text_content() == f"cpu ({SMALL_REASON})"
     assert not log.page_errors
 
 
@@ -134,7 +163,7 @@ CDN = re.compile(r"https://cdn\.jsdelivr\.net/npm/(.+?)@[0-9.]+/(.+)")
 @pytest.mark.parametrize("tampered", [False, True])
 def test_cdn_webassembly_binaries_are_checked_against_their_hash(project, shared_cache, serve, browser, tampered):
     project.config({"cache_dir": str(shared_cache), "runtime": "cdn"})
-    project.page("index.md", PALETTE_BLOCK)
+    project.page("index.md", palette("backend: wasm"))
     assert project.build().returncode == 0
     context = browser.new_context()
 
@@ -158,6 +187,6 @@ def test_cdn_webassembly_binaries_are_checked_against_their_hash(project, shared
         assert card.startswith("cpu (wasm failed: tfjs-backend-wasm-simd.wasm was refused (it does not match "
                                "its integrity hash"), card
     else:
-        assert card == "wasm with SIMD (the models here are under 4 MB, where WebAssembly is fastest)"
+        assert card == "wasm with SIMD (backend: wasm)"
     assert page.locator("#tfjs-palette-1 .tfjs-swatch").count() == 5
     context.close()

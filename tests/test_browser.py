@@ -9,7 +9,7 @@ import shutil
 import numpy as np
 import pytest
 
-from .conftest import PALETTE_BLOCK, ROOT, Project
+from .conftest import PALETTE_BLOCK, ROOT, SMALL_REASON, Project
 
 pytestmark = pytest.mark.browser
 
@@ -77,9 +77,8 @@ def test_demo_page_generates_new_palettes_offline(demo_site, serve, open_page):
         seen.append(tuple(hexes))
     assert len(set(seen)) == 3, "each Generate must give a new palette"
     # The model card says what ran.
-    # A small model on two CPU cores: WebAssembly, with SIMD in Chromium.
-    assert page.locator("#tfjs-palette-1 .tfjs-card-backend").text_content() == (
-        "wasm with SIMD (the models here are under 4 MB, where WebAssembly is fastest)")
+    # The 23.5k multiply-add palette model runs on the CPU backend.
+    assert page.locator("#tfjs-palette-1 .tfjs-card-backend").text_content() == f"cpu ({SMALL_REASON})"
     assert "ms" in page.locator("#tfjs-palette-1 .tfjs-card-time").text_content()
     assert not log.console_errors and not log.page_errors
     outside = [r for r in log.requests if not r.startswith(url) and not r.startswith("data:")]

@@ -139,26 +139,34 @@ async function tryBackend(tf, name, forced) {
 // wins: measured on two cores, a 105k-parameter CNN ran in 0.3 ms on WASM and
 // 9.3 ms on software WebGL, and WebGL's first call compiles shaders for seconds.
 const LARGE_MODEL_BYTES = 4e6;
+// At or below this many multiply-adds per inference (counted by the build) the
+// plain CPU backend answers in about 2 ms or less, and skipping WebAssembly
+// saves fetching and compiling its 137 KB (gzipped) binary: measured on two
+// cores, 0.5 ms for the 23.5k palette model, 2.0-2.5 ms at 140-200k, 6 ms at
+// 500k (benchmarks/backends.md).
+const SMALL_MODEL_MACS = 200000;
 
 // What the widgets of the page ask for: an explicit backend, the largest model,
 // and the backends whose kernels cover every op of every model (from the build).
 function pageRequest() {
-  let explicit = null, largest = 0, allowed = null;
+  let explicit = null, largest = 0, allowed = null, macs = 0;
   document.querySelectorAll(".tfjs-widget[data-config]").forEach((el) => {
     try {
       const config = JSON.parse(el.dataset.config);
       if (config.backend && config.backend !== "auto") explicit = explicit || config.backend;
       largest = Math.max(largest, config.shippedBytes || 0);
+      // A model the build could not count (TensorFlow's converter) is not known to be small.
+      macs = Math.max(macs, typeof config.macs === "number" ? config.macs : Infinity);
       if (Array.isArray(config.backends)) {
         allowed = allowed ? allowed.filter((b) => config.backends.includes(b)) : config.backends.slice();
       }
     } catch (err) { /* a broken widget reports itself */ }
   });
-  return { explicit, large: largest >= LARGE_MODEL_BYTES, allowed };
+  return { explicit, large: largest >= LARGE_MODEL_BYTES, small: macs <= SMALL_MODEL_MACS ? macs : null, allowed };
 }
 
-async function chooseBackend(tf, { explicit, large, allowed }) {
-  const auto = large ? ["webgl", "wasm", "cpu"] : ["wasm", "webgl", "cpu"];
+async function chooseBackend(tf, { explicit, large, small, allowed }) {
+  const auto = large ? ["webgl", "wasm", "cpu"] : small !== null ? ["cpu", "wasm", "webgl"] : ["wasm", "webgl", "cpu"];
   let order = explicit ? [explicit, ...auto.filter((b) => b !== explicit)] : auto;
   const skipped = [];
   if (allowed) {
@@ -173,6 +181,10 @@ async function chooseBackend(tf, { explicit, large, allowed }) {
       else if (explicit && name === "webgl" && webglProblem()) reason = "backend: webgl; " + webglProblem();
       else if (explicit) reason = "backend: " + explicit;
       else if (name === "webgl") reason = "a model over 4 MB, and a hardware GPU";
+      else if (name === "cpu" && small !== null) {
+        reason = "the models here need at most " + small.toLocaleString("en-US") + " multiply-adds per inference: "
+          + "small enough for the CPU backend, with no WebAssembly to download";
+      }
       else reason = "the models here are under 4 MB, where WebAssembly is fastest";
       let simd = false;
       if (name === "wasm") {
@@ -206,7 +218,8 @@ let backendChoice = null; // {key, promise}
 export async function loadTf() {
   const tf = await loadTfScripts();
   const request = pageRequest();
-  const key = (request.explicit || (request.large ? "auto-large" : "auto")) + "|" + (request.allowed || []).join(",");
+  const key = (request.explicit || (request.large ? "auto-large" : request.small !== null ? "auto-small" : "auto"))
+    + "|" + (request.allowed || []).join(",");
   if (!backendChoice || backendChoice.key !== key) {
     const previous = backendChoice ? backendChoice.promise.catch(() => {}) : Promise.resolve();
     backendChoice = { key, promise: previous.then(() => chooseBackend(tf, request)) };
