@@ -29,10 +29,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "plugin"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, StaticServer  # noqa: E402
-
 from mkdocs_tfjs.convert import Choice, convert_model  # noqa: E402
 from mkdocs_tfjs.runtime import VENDORED, pieces  # noqa: E402
+
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, StaticServer  # noqa: E402
 
 EXAMPLES = {
     "palette": "models/palette/generator.keras",
@@ -73,16 +73,24 @@ def synthetic_models(folder: Path) -> dict[str, Path]:
 
     out = {}
     for width in (64, 128, 256, 512, 1024, 2048):
-        model = keras.Sequential([keras.Input((width,)),
-                                  *(keras.layers.Dense(width, activation="relu") for _ in range(3)),
-                                  keras.layers.Dense(10, activation="softmax")])
+        model = keras.Sequential(
+            [
+                keras.Input((width,)),
+                *(keras.layers.Dense(width, activation="relu") for _ in range(3)),
+                keras.layers.Dense(10, activation="softmax"),
+            ]
+        )
         out[f"dense {width}×3"] = model
     for channels in (4, 8, 16, 32, 64):
-        model = keras.Sequential([keras.Input((28, 28, 1)),
-                                  keras.layers.Conv2D(channels, 3, padding="same", activation="relu"),
-                                  keras.layers.Conv2D(channels, 3, padding="same", activation="relu"),
-                                  keras.layers.GlobalAveragePooling2D(),
-                                  keras.layers.Dense(10, activation="softmax")])
+        model = keras.Sequential(
+            [
+                keras.Input((28, 28, 1)),
+                keras.layers.Conv2D(channels, 3, padding="same", activation="relu"),
+                keras.layers.Conv2D(channels, 3, padding="same", activation="relu"),
+                keras.layers.GlobalAveragePooling2D(),
+                keras.layers.Dense(10, activation="softmax"),
+            ]
+        )
         out[f"conv 28², {channels} ch"] = model
     paths = {}
     for name, model in out.items():
@@ -108,7 +116,9 @@ def stage_page(folder: Path) -> None:
         piece = pieces()[name]
         (vendor / f"{name}.js").write_bytes((VENDORED / piece.npm_spec / piece.file).read_bytes())
         for asset in piece.assets:
-            (vendor / Path(asset).name).write_bytes((VENDORED / piece.npm_spec / asset).read_bytes())
+            (vendor / Path(asset).name).write_bytes(
+                (VENDORED / piece.npm_spec / asset).read_bytes()
+            )
 
 
 def measure(browser, url: str, backend: str) -> dict:
