@@ -19,3 +19,4 @@ models: setup
 
 benchmark: setup
 	.venv/bin/python benchmarks/run.py
+	.venv/bin/python benchmarks/backends.py
