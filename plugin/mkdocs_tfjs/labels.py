@@ -46,12 +46,21 @@ def load_labels(
             f"`labels: {value}` is neither a named set ({', '.join(NAMED_SETS)}), "
             "a YAML list, nor a .json file"
         )
+    return _labels_from_json(read_json_file(value, "labels", resolve, fail), value, fail)
+
+
+def read_json_file(
+    value: str,
+    key: str,
+    resolve: Callable[[str], Path],
+    fail: Callable[[str], DirectiveError],
+) -> Any:
+    """Return the content of the JSON file that ``key: value`` names (relative to mkdocs.yml)."""
     path = resolve(value)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise fail(f"`labels: {value}` is not a readable JSON file ({exc})") from exc
-    return _labels_from_json(data, value, fail)
+        raise fail(f"`{key}: {value}` is not a readable JSON file ({exc})") from exc
 
 
 def _labels_from_json(data: Any, name: str, fail: Callable[[str], DirectiveError]) -> list[str]:

@@ -7,7 +7,6 @@ is wrong with them. Nothing here imports MkDocs or TensorFlow.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import DirectiveError
+from .labels import read_json_file
 
 Fail = Callable[[str], DirectiveError]
 Resolve = Callable[[str], Path]
@@ -59,26 +59,24 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def read_json_list(value: str, key: str, resolve: Resolve, fail: Fail) -> Any:
-    """Return the JSON content of the file ``value`` names (relative to mkdocs.yml)."""
-    path = resolve(value)
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise fail(f"`{key}: {value}` is not a readable JSON file ({exc})") from exc
+def _list_or_json_file(
+    value: Any, key: str, entry: str, resolve: Resolve, fail: Fail
+) -> tuple[str, Any]:
+    """Return how errors name ``key``, and its value or the content of the .json file it names."""
+    if not isinstance(value, str):
+        return f"`{key}`", value
+    if not value.lower().endswith(".json"):
+        raise fail(
+            f"`{key}: {value}` is neither a YAML list nor a .json file; list {entry} of the model"
+        )
+    return f"`{key}` ({value})", read_json_file(value, key, resolve, fail)
 
 
 def load_sliders(value: Any, resolve: Resolve, fail: Fail) -> list[Slider]:
     """Return the sliders that ``inputs`` describes (a list, or a .json file holding one)."""
-    where = "`inputs`"
-    if isinstance(value, str):
-        if not value.lower().endswith(".json"):
-            raise fail(
-                f"`inputs: {value}` is neither a YAML list nor a .json file; list one "
-                "`{name, min, max, step, value}` mapping per input of the model"
-            )
-        where = f"`inputs` ({value})"
-        value = read_json_list(value, "inputs", resolve, fail)
+    where, value = _list_or_json_file(
+        value, "inputs", "one `{name, min, max, step, value}` mapping per input", resolve, fail
+    )
     if not isinstance(value, list) or not value:
         raise fail(
             f"{where} must be a non-empty list with one `{{name, min, max, step, value}}` "
@@ -145,15 +143,7 @@ def _slider(item: Any, number: int, where: str, fail: Fail) -> Slider:
 
 def load_names(value: Any, resolve: Resolve, fail: Fail) -> list[str]:
     """Return the output names that ``outputs`` gives (a list, or a .json file holding one)."""
-    where = "`outputs`"
-    if isinstance(value, str):
-        if not value.lower().endswith(".json"):
-            raise fail(
-                f"`outputs: {value}` is neither a YAML list nor a .json file; list one name "
-                "per output of the model"
-            )
-        where = f"`outputs` ({value})"
-        value = read_json_list(value, "outputs", resolve, fail)
+    where, value = _list_or_json_file(value, "outputs", "one name per output", resolve, fail)
     if (
         not isinstance(value, list)
         or not value
