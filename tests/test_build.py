@@ -317,6 +317,17 @@ def test_the_same_id_twice_on_a_page_is_an_error(project):
     assert "the id `same` is already used by the tfjs block on line 1" in result.output
 
 
+def test_a_widget_id_that_is_also_a_heading_anchor_is_an_error(project, shared_cache):
+    # Bug caught: the page finds the heading, not the widget, and the widget never starts.
+    project.config({"cache_dir": str(shared_cache)})
+    project.page("index.md", "# Usage\n" + PALETTE_BLOCK.replace("widget: palette", "widget: palette\nid: usage"))
+    result = project.build()
+    assert result.returncode != 0
+    assert ("docs/index.md:6: another element of this page already has the id `usage` (a heading's "
+            "anchor, most likely)") in result.output, result.output
+    assert not (project.site / "index.html").exists()
+
+
 def test_cache_false_converts_without_leaving_a_cache(project):
     project.config({"cache": False})
     project.page("index.md", PALETTE_BLOCK)

@@ -91,6 +91,10 @@ def site(tmp_path_factory, tiny_models):
                  + _block(model="models/inside.keras", id="inside", **common) + "\n"
                  + _block(model="models/outside.keras", id="outside",
                           normalize={"mean": MEAN, "std": STD}, **common))
+    # A linear output layer returns logits: shown as classes, they go through a softmax.
+    project.page("logits.md", "# Logits\n\n" + _block(
+        model="models/inside.keras", id="logit-bars", widget="sliders", inputs=TINY_SLIDERS,
+        outputs=["first", "second"], kind="classes"))
     result = project.build("--strict")
     assert result.returncode == 0, result.output
     assert "converted models/penguins.keras natively" in result.output, result.output
@@ -348,4 +352,20 @@ def test_normalize_key_matches_normalization_inside_the_model(site, serve, open_
     # Without the statistics the outer model gives another answer: the key matters.
     raw = _keras(tiny_models["outside"], positions[1:2])[0]
     assert np.abs(raw - expected[1]).max() > 0.1
+    assert not log.page_errors, log.page_errors
+
+
+@pytest.mark.browser
+def test_classes_from_a_linear_output_are_shown_through_a_softmax(site, serve, open_page,
+                                                                   tiny_models):
+    # Bug caught: logits shown as if they were probabilities (bars past 100 %, or
+    # negative), or a softmax applied to a softmax output.
+    page, log = _open(open_page, serve, site, "logits/", "logit-bars")
+    row = [3.5, -6.25, 85]
+    _set_sliders(page, "logit-bars", row)
+    logits = _keras(tiny_models["inside"], [row])[0]
+    want = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
+    shown = dict(_shown_classes(page, "logit-bars"))
+    # Measured 3.0e-8 (float32 logits, a softmax in JavaScript's doubles).
+    assert max(abs(shown[name] - want[i]) for i, name in enumerate(["first", "second"])) < 1e-7
     assert not log.page_errors, log.page_errors

@@ -189,7 +189,15 @@ class SiteBuild:
 
     def fill_html(self, html: str, placed: PageWidgets) -> str:
         """Put each widget's HTML where its placeholder ended up."""
+        taken = set(re.findall(r'\bid="([^"]+)"', html))
         for widget in placed.widgets:
+            if widget.spec.id in taken:
+                raise widget.spec.error(
+                    f"another element of this page already has the id `{widget.spec.id}` (a "
+                    "heading's anchor, most likely), so the page would find it instead of the "
+                    "widget; give the widget another `id`",
+                    "id",
+                )
             # The lookahead keeps `…x1` from matching inside `…x10`.
             token = rf"{widget.token}(?![0-9])"
             pattern = re.compile(rf"<p>\s*{token}\s*</p>|{token}")
