@@ -44,6 +44,11 @@ DEMO_MODELS = ["models/palette/generator.keras", "models/digits/digits.keras",
 PAGES = {"palette": ("demos/palette/", "tfjs-palette-1"),
          "handwriting": ("demos/handwriting/", "tfjs-handwriting-1"),
          "image": ("demos/image/", "tfjs-image-1")}
+#: Pages measured for bytes only: the sliders demo, and the custom widget's page (an author's
+#: module may call any TF.js function, so that page gets the full runtime).
+BYTE_PAGES = {**PAGES, "sliders": ("demos/sliders/", "tfjs-sliders-1"),
+              "custom widget": ("custom-widgets/", "tfjs-body-mass-1")}
+KINDS = ("tfjs", "widgets", "binary", "model", "page")
 
 
 def copy_demo(target: Path, plugin_enabled: bool = True) -> Path:
@@ -146,10 +151,15 @@ def gz(data: bytes) -> int:
 
 
 def classify(url: str) -> str:
+    """Return which piece a response is: TF.js, our widget code, the WebAssembly binary, model, page."""
     if "/assets/tfjs/models/" in url:
         return "model"
+    if url.endswith(".wasm"):
+        return "binary"
+    if "/assets/tfjs/vendor/" in url:
+        return "tfjs"
     if "/assets/tfjs/" in url:
-        return "runtime"
+        return "widgets"
     return "page"
 
 
@@ -171,14 +181,14 @@ def served_chromium(site: Path, port: int):
 def bench_pages(site: Path, port: int) -> dict:
     out = {}
     with served_chromium(site, port) as (base, browser):
-        for name, (path, widget_id) in PAGES.items():
+        for name, (path, widget_id) in BYTE_PAGES.items():
             page = browser.new_page()
             bodies: dict[str, bytes] = {}
             page.on("response", lambda r, b=bodies: b.__setitem__(r.url, r.body()) if r.ok else None)
             page.goto(base + path)
             page.evaluate("id => window.tfjsWidgets.ready(id)", widget_id)
             page.wait_for_timeout(500)
-            totals = {k: [0, 0] for k in ("runtime", "model", "page")}
+            totals = {k: [0, 0] for k in KINDS}
             for url, body in bodies.items():
                 kind = classify(url)
                 totals[kind][0] += len(body)
@@ -191,11 +201,25 @@ def bench_pages(site: Path, port: int) -> dict:
             # Seed style: the whole tf.min.js, float32 weights, and the same page.
             seed_raw = len(tf_min) + params * 4 + len(model_json) + totals["page"][0]
             seed_gz = gz(tf_min) + int(params * 4 * 0.93) + gz(model_json) + totals["page"][1]
-            # With `backend: cpu` the page loads tf-backend-cpu instead of the WASM script and binary.
-            wasm = [b for u, b in bodies.items() if "tfjs-backend-wasm" in u]
-            cpu_js = (ROOT / "node_modules/@tensorflow/tfjs-backend-cpu/dist/tf-backend-cpu.min.js").read_bytes()
-            cpu_gz = sum(v[1] for v in totals.values()) - sum(gz(b) for b in wasm) + gz(cpu_js)
-            out[name] = {"totals": totals, "seed_raw": seed_raw, "seed_gz": seed_gz, "cpu_gz": cpu_gz}
+            # Seed 001's handwriting page draws with fabric.js too: count it on both sides.
+            fabric = [b for u, b in bodies.items() if "/fabric@" in u]
+            seed_raw += sum(len(b) for b in fabric)
+            seed_gz += sum(gz(b) for b in fabric)
+            # With `backend: cpu` the page loads the cpu script instead of the WASM script and
+            # binary: the lean file of cpu instead of wasm's, or tf-backend-cpu instead of the wasm piece.
+            backend = page.evaluate("window.tfjsWidgets.backend()")
+            wasm_js = [b for u, b in bodies.items()
+                       if ("tfjs-backend-wasm" in u or "tfjs-lean-wasm" in u) and u.endswith(".js")]
+            cpu_file = (
+                ROOT / "plugin/mkdocs_tfjs/vendor/lean/tfjs-lean-cpu.min.js" if backend["runtime"] == "lean"
+                else ROOT / "node_modules/@tensorflow/tfjs-backend-cpu/dist/tf-backend-cpu.min.js")
+            if backend["name"] == "cpu":  # `auto` already chose it: nothing to swap
+                cpu_tfjs_gz = totals["tfjs"][1]
+            else:
+                cpu_tfjs_gz = totals["tfjs"][1] - sum(gz(b) for b in wasm_js) + gz(cpu_file.read_bytes())
+            cpu_gz = sum(v[1] for v in totals.values()) - totals["binary"][1] - totals["tfjs"][1] + cpu_tfjs_gz
+            out[name] = {"totals": totals, "seed_raw": seed_raw, "seed_gz": seed_gz, "cpu_gz": cpu_gz,
+                         "cpu_tfjs_gz": cpu_tfjs_gz, "runtime": backend["runtime"], "backend": backend["name"]}
             page.close()
     return out
 
@@ -235,8 +259,23 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
+def full_runtime_copy(site: Path) -> Path:
+    """Return a copy of the built site whose widgets all load the full TF.js pieces.
+
+    The raw-TF.js comparison switches backends on one page, which needs the
+    pieces (the lean file holds one backend); the lean and the full runtime run
+    the same kernels, to the bit (tests/test_lean_runtime.py).
+    """
+    full = site.with_name(site.name + "-full")
+    shutil.copytree(site, full)
+    for page in full.rglob("*.html"):
+        page.write_text(page.read_text().replace('"lean":true', '"lean":false'))
+    return full
+
+
 def bench_browser(site: Path, port: int, n: int) -> dict:
     out = {}
+    full = StaticServer(full_runtime_copy(site))
     with served_chromium(site, port) as (base, browser):
         for name, (path, widget_id) in PAGES.items():
             page = browser.new_page()
@@ -244,6 +283,10 @@ def bench_browser(site: Path, port: int, n: int) -> dict:
             page.goto(base + path)
             page.evaluate("id => window.tfjsWidgets.ready(id)", widget_id)
             ready_ms = (time.perf_counter() - started) * 1000
+            page.close()
+            page = browser.new_page()
+            page.goto(full.url + path)
+            page.evaluate("id => window.tfjsWidgets.ready(id)", widget_id)
             config = json.loads(page.evaluate(f"document.getElementById('{widget_id}').dataset.config"))
             shape = [1 if d is None else d for d in config["inputs"][0]]
             url = page.evaluate(f"new URL({json.dumps(config['model'])}, document.baseURI).href")
@@ -262,6 +305,7 @@ def bench_browser(site: Path, port: int, n: int) -> dict:
             results["overhead_mean"] = results["widget"]["mean"] / results[backend]["mean"]
             out[name] = results
             page.close()
+    full.close()
     return out
 
 
@@ -301,24 +345,31 @@ def write_table(build: dict, pages: dict, timings: dict, runs: int) -> str:
           for m, v in build["per_model"].items()],
         "",
         *(install_lines(build["install"]) if "install" in build else []),
-        "**Bytes shipped** per demo page (raw / gzipped), against a page built as seeds 001 and 003 "
-        "build theirs (full `tf.min.js`, float32 weights)",
+        "**Bytes shipped** per demo page (raw / gzipped, as Chromium received them), against a page "
+        "built as seeds 001 and 003 build theirs (full `tf.min.js`, float32 weights, fabric.js where the "
+        "page draws, the same page). "
+        "*TF.js*: the lean file or the full pieces the page loaded (and fabric.js on the handwriting "
+        "page, from the same vendor folder); *widgets*: runtime.js, the widget's module and "
+        "stylesheet; *binary*: the WebAssembly backend's `.wasm`.",
         "",
-        "| page | runtime | model | page | total | seed-style total | ratio (gz) | ratio with `backend: cpu` |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| page | TF.js | widgets | binary | model | page | total | seed-style total | ratio (gz) "
+        "| with `backend: cpu`: TF.js (gz), ratio |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for name, p in pages.items():
         t = p["totals"]
         total = [sum(v[i] for v in t.values()) for i in (0, 1)]
+        cells = " | ".join(f"{kb(t[k][0])} / {kb(t[k][1])}" for k in KINDS[1:])
         lines.append(
-            f"| {name} | {kb(t['runtime'][0])} / {kb(t['runtime'][1])} | {kb(t['model'][0])} / "
-            f"{kb(t['model'][1])} | {kb(t['page'][0])} / {kb(t['page'][1])} | {kb(total[0])} / "
-            f"{kb(total[1])} | {kb(p['seed_raw'])} / {kb(p['seed_gz'])} | {total[1] / p['seed_gz']:.2f} | "
-            f"{p['cpu_gz'] / p['seed_gz']:.2f} |")
+            f"| {name} | {p['runtime']} ({p['backend']}): {kb(t['tfjs'][0])} / {kb(t['tfjs'][1])} | "
+            f"{cells} | {kb(total[0])} / {kb(total[1])} | {kb(p['seed_raw'])} / {kb(p['seed_gz'])} | "
+            f"{total[1] / p['seed_gz']:.2f} | {kb(p['cpu_tfjs_gz'])}, {p['cpu_gz'] / p['seed_gz']:.2f} |")
     lines += [
         "",
-        "**In the browser** (ms; 100 inferences of batch 1 after a warm-up; *raw* is plain TF.js "
-        "on the same page and model; WebGL here is software, SwiftShader)",
+        "**In the browser** (ms; *ready* on the page as built; then 100 inferences of batch 1 after a "
+        "warm-up on a copy of the page that loads the full TF.js pieces, which run the same kernels "
+        "as the lean file, to the bit, so that *raw*, plain TF.js on the same model, can switch "
+        "backends; WebGL here is software, SwiftShader)",
         "",
         "| page | ready after navigation | widget backend | widget median / p95 | raw wasm median / p95 "
         "| raw cpu median / p95 | raw webgl first / median | widget ÷ raw: medians, means |",
@@ -362,6 +413,8 @@ def main() -> None:
     parser.add_argument("--inferences", type=int, default=100)
     parser.add_argument("--table-only", action="store_true",
                         help="rewrite results.md from the last results.json")
+    parser.add_argument("--pages-only", action="store_true",
+                        help="measure the bytes per page only; reuse the rest of the last results.json")
     parser.add_argument("--skip-build", action="store_true",
                         help="reuse the build figures of the last results.json")
     args = parser.parse_args()
@@ -374,7 +427,7 @@ def main() -> None:
 
     print("build benchmark ...", flush=True)
     cached = ROOT / "benchmarks" / "results.json"
-    if args.skip_build and cached.exists():
+    if (args.skip_build or args.pages_only) and cached.exists():
         build = json.loads(cached.read_text())["build"]
     else:
         build = bench_build(args.runs)
@@ -390,7 +443,10 @@ def main() -> None:
     print("page bytes ...", flush=True)
     pages = bench_pages(source / "site", port)
     print("browser timings ...", flush=True)
-    timings = bench_browser(source / "site", port, args.inferences)
+    if args.pages_only:
+        timings = json.loads(cached.read_text())["browser"]
+    else:
+        timings = bench_browser(source / "site", port, args.inferences)
     table = write_table(build, pages, timings, args.runs)
     (ROOT / "benchmarks" / "results.md").write_text(table)
     (ROOT / "benchmarks" / "results.json").write_text(

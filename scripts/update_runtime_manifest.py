@@ -48,7 +48,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--node-modules", type=Path, default=ROOT / "node_modules")
     args = parser.parse_args(argv)
     vendor = args.output / "vendor"
-    shutil.rmtree(vendor, ignore_errors=True)
+    # vendor/lean is scripts/build_lean_runtime.py's: leave it alone.
+    for old in vendor.glob("*"):
+        if old.name != "lean":
+            shutil.rmtree(old) if old.is_dir() else old.unlink()
     pieces, notices = {}, []
     for name, (package, file, assets) in PIECES.items():
         folder = args.node_modules / package

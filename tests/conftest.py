@@ -338,8 +338,10 @@ def copy_demo_project(root: Path, site_url: str | None = None) -> Path:
     """
     shutil.copytree(ROOT / "docs", root / "docs")
     shutil.copytree(ROOT / "models", root / "models", ignore=shutil.ignore_patterns("__pycache__"))
+    # The Performance page includes the benchmarks' Markdown tables.
     (root / "benchmarks").mkdir()
-    shutil.copy(ROOT / "benchmarks" / "results.md", root / "benchmarks" / "results.md")
+    for table in (ROOT / "benchmarks").glob("*.md"):
+        shutil.copy(table, root / "benchmarks" / table.name)
     config = (ROOT / "mkdocs.yml").read_text()
     if site_url:
         config = re.sub(r"(?m)^site_url: .*$", f"site_url: {site_url}", config)

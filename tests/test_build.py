@@ -191,6 +191,12 @@ def test_cdn_runtime_is_pinned_with_subresource_integrity(project, shared_cache)
     runtime = runtime_config(html)
     lock = json.loads((ROOT / "package-lock.json").read_text())["packages"]
     for name, entry in runtime["scripts"].items():
+        if name.startswith("lean-"):
+            # No CDN serves the lean file: it comes from the site, checked against the package's copy.
+            file = entry["src"].rsplit("/", 1)[-1]
+            assert entry["integrity"] == sri_of(ROOT / "plugin/mkdocs_tfjs/vendor/lean" / file), name
+            assert (project.site / entry["src"]).is_file(), name
+            continue
         match = re.fullmatch(r"https://cdn\.jsdelivr\.net/npm/(.+)@(\d+\.\d+\.\d+)/(.+)", entry["src"])
         assert match, entry["src"]
         package, version, file = match.groups()
@@ -200,7 +206,9 @@ def test_cdn_runtime_is_pinned_with_subresource_integrity(project, shared_cache)
     # The WebAssembly binaries, which the page fetches itself, carry the hashes of npm's files too.
     wasm = ROOT / "node_modules/@tensorflow/tfjs-backend-wasm/dist"
     assert runtime["wasmIntegrity"] == {p.name: sri_of(p) for p in wasm.glob("*.wasm")}
-    assert not (project.site / "assets/tfjs/vendor").exists()
+    # Nothing of the CDN's is copied: the site's vendor folder holds the lean files only.
+    assert [p.name for p in (project.site / "assets/tfjs/vendor").iterdir()] == [
+        runtime["scripts"]["lean-cpu"]["src"].split("/")[-2]]
 
 
 def test_local_runtime_copies_only_what_graph_models_need(project, shared_cache):
@@ -254,7 +262,8 @@ def test_vendored_runtime_is_what_the_script_makes_from_the_lock_file(tmp_path):
     script.main(["--output", str(tmp_path)])
     package = ROOT / "plugin" / "mkdocs_tfjs"
     made = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
-    committed = sorted(p.relative_to(package).as_posix() for p in (package / "vendor").rglob("*") if p.is_file())
+    committed = sorted(p.relative_to(package).as_posix() for p in (package / "vendor").rglob("*")
+                       if p.is_file() and not p.is_relative_to(package / "vendor" / "lean"))
     assert made == sorted([*committed, "runtime.json"])
     for rel in made:
         assert (tmp_path / rel).read_bytes() == (package / rel).read_bytes(), rel

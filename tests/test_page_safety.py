@@ -320,7 +320,8 @@ def test_a_failed_download_of_the_output_frees_its_tensors(hostile_site, serve, 
     baseline = page.evaluate("window.tfjsWidgets.memory().numTensors")
     # Fault injection: the next download of a tensor's values fails, as a lost GPU context does.
     outcome = page.evaluate("""() => {
-        const proto = window.tf.Tensor.prototype, original = proto.array;
+        const probe = window.tf.tensor([0]), proto = Object.getPrototypeOf(probe), original = proto.array;
+        probe.dispose();
         proto.array = function () { proto.array = original; return Promise.reject(new Error('lost')); };
         return window.tfjsWidgets.predict('colours', [[0.1, 0.2, 0.3, 0.4, 0.5]]).then(() => 'ok', e => e.message);
     }""")

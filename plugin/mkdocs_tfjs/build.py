@@ -134,6 +134,8 @@ class SiteBuild:
         self._local_sri: dict[str, str] = {}
         self._local_wasm: dict[str, str] = {}
         self._keys: dict[tuple[Path, str, str], str] = {}
+        #: Whether a widget of this build runs on the lean runtime (its files are then copied).
+        self.lean_used = False
 
     # -- pages ----------------------------------------------------------
 
@@ -330,6 +332,8 @@ class SiteBuild:
                 shutil.copyfile(source, target / name)
             if self.settings.runtime == "local":
                 runtime.copy_local(self._runtime_dir(), site_dir, self._runtime_names())
+            if self.lean_used:
+                runtime.copy_lean(site_dir)
         if self.models and not self.converted:
             count = len(self.models)
             self.info(
@@ -349,6 +353,13 @@ class SiteBuild:
         return runtime.TFJS_PIECES + tuple(sorted(extra))
 
     def _runtime_config(self, root: str, names: tuple[str, ...]) -> dict[str, Any]:
+        # The lean files are listed on every page, used or not, so that the tags stay
+        # the same on every page (instant navigation reads them once per visit).
+        config = self._pieces_config(root, names)
+        config["scripts"].update(runtime.lean_scripts(root))
+        return config
+
+    def _pieces_config(self, root: str, names: tuple[str, ...]) -> dict[str, Any]:
         if self.settings.runtime == "cdn":
             return runtime.cdn_config(names)
         pieces = runtime.pieces()
@@ -375,6 +386,19 @@ class SiteBuild:
             "wasmIntegrity": self._local_wasm,
         }
 
+    def _runs_lean(self, spec: WidgetSpec, info: ModelInfo) -> bool:
+        """Tell whether the lean runtime runs this widget's model, on every backend it may use.
+
+        An author's widget module may call any TF.js function, so it always
+        gets the full runtime.
+        """
+        if isinstance(spec.widget, CustomWidget):
+            return False
+        # Every backend the model runs on, not only the one asked for: the page falls back to them.
+        lean = runtime.lean_runs(info.ops, info.backends)
+        self.lean_used = self.lean_used or lean
+        return lean
+
     def _asset_tag(self, root: str, name: str, attr: str) -> dict[str, str]:
         folder, hashes = self._assets
         return {attr: f"{root}assets/tfjs/{folder}/{name}", "integrity": hashes[name]}
@@ -390,6 +414,8 @@ class SiteBuild:
             # Only these backends register a kernel for every op of the model.
             "backends": info.backends,
             "dynamic": info.dynamic,
+            # The page loads the lean runtime when every widget on it says so.
+            "lean": self._runs_lean(spec, info),
             "macs": info.macs,
             "inputDtypes": [_JS_DTYPES.get(t.dtype, "float32") for t in info.inputs],
             "sourceBytes": info.source_bytes,

@@ -10,6 +10,14 @@ those files, with their licences, into ``vendor/`` inside the package, so
 ``runtime: local`` works from a plain ``pip install``; ``runtime_dir`` points
 at a ``node_modules`` folder of the author's own instead.
 
+Leaner still, ``vendor/lean/`` holds one file per backend made by
+``scripts/build_lean_runtime.py`` from the same pinned packages: tfjs-core, the
+graph-model part of tfjs-converter, the backend and only the kernels of the ops
+the native converter writes (``lean.json`` lists them). A widget whose model
+uses only those ops is marked lean, and a page whose widgets all are loads that
+one file instead of the pieces. No CDN serves it, so it is always copied into
+the site, with ``runtime: cdn`` too; the full pieces stay on the CDN there.
+
 Nothing here imports MkDocs.
 """
 
@@ -30,6 +38,8 @@ MANIFEST = Path(__file__).with_name("runtime.json")
 VENDORED = Path(__file__).with_name("vendor")
 #: Folder of the site that holds the local runtime (``runtime: local``).
 VENDOR_DIR = "assets/tfjs/vendor"
+#: The lean files and their manifest, inside the package.
+LEAN = VENDORED / "lean"
 
 
 def sri(data: bytes) -> str:
@@ -170,3 +180,54 @@ def copy_local(runtime_dir: Path | None, site_dir: Path, names: tuple[str, ...])
             target = site_dir / VENDOR_DIR / piece.npm_spec / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source_file(runtime_dir, piece, rel), target)
+
+
+@cache
+def lean_manifest() -> dict:
+    """Return ``vendor/lean/lean.json``: per backend, the lean file, its SRI hash and its ops."""
+    return json.loads((LEAN / "lean.json").read_text())
+
+
+def lean_runs(ops: list[str], backends: list[str]) -> bool:
+    """Tell whether the lean file of each of ``backends`` runs every op of ``ops``.
+
+    ``backends`` are those the build found able to run the model at all; the
+    page may fall back to any of them, so every one must be covered.
+    """
+    files = lean_manifest()["backends"]
+    return bool(backends) and all(
+        b in files and set(ops) <= set(files[b]["ops"]) for b in backends
+    )
+
+
+def lean_site_dir() -> str:
+    """Return the site folder of the lean files, named after their hashes (new files, new URL)."""
+    digest = hashlib.sha256((LEAN / "lean.json").read_bytes()).hexdigest()[:8]
+    return f"{VENDOR_DIR}/tfjs-lean-{digest}"
+
+
+def lean_scripts(root: str) -> dict[str, dict[str, str]]:
+    """Return the runtime configuration's entries of the lean files, as ``lean-<backend>``."""
+    folder = lean_site_dir()
+    return {
+        f"lean-{backend}": {
+            "src": f"{root}{folder}/{entry['file']}",
+            "integrity": entry["integrity"],
+        }
+        for backend, entry in sorted(lean_manifest()["backends"].items())
+    }
+
+
+def copy_lean(site_dir: Path) -> None:
+    """Copy the lean files into the site (whatever ``runtime`` says: no CDN serves them)."""
+    target = site_dir / lean_site_dir()
+    target.mkdir(parents=True, exist_ok=True)
+    for entry in lean_manifest()["backends"].values():
+        source = LEAN / entry["file"]
+        if not source.is_file():
+            raise RuntimeFilesError(
+                f"the package's lean runtime is incomplete ({source} is missing); reinstall it "
+                "with pip install --force-reinstall mkdocs-tfjs"
+            )
+        shutil.copyfile(source, target / entry["file"])
+    shutil.copyfile(LEAN / "LICENSE", target / "LICENSE")

@@ -13,7 +13,9 @@ const instances = new Map(); // element id -> Instance
 const scriptLoads = new Map(); // src -> Promise
 let runtimeConfig = null;
 let tfPromise = null;
-let backendInfo = { name: null, reason: "", simd: false };
+let backendInfo = { name: null, reason: "", simd: false, runtime: null };
+// Which TF.js this visit loaded: "lean" (one file per backend, see loadBackendScripts) or "full".
+let loadedRuntime = null;
 let observer = null;
 
 // Read once, when this module first runs, with every URL made absolute: under
@@ -115,8 +117,26 @@ function prepareWasm(tf) {
   return wasmPrepared;
 }
 
-// null when the backend runs; otherwise why not. `forced`: the page asked for it.
-async function tryBackend(tf, name, forced) {
+// The TF.js scripts of one backend. Lean: one file (vendor/lean in the package)
+// holding tfjs-core, the graph-model part of tfjs-converter, the backend and the
+// kernels of the ops the native converter writes; each sets window.tf, and all
+// copies share TF.js's engine and kernel registry (kept on the global object),
+// so falling back to another backend's lean file works. Full: the pinned npm
+// builds of core and converter, then the backend's script.
+async function loadBackendScripts(name, lean) {
+  if (lean) {
+    await loadScript("lean-" + name);
+    loadedRuntime = "lean";
+    window.tf.enableProdMode();
+    return window.tf;
+  }
+  const tf = await loadTfScripts();
+  await loadScript(name);
+  return tf;
+}
+
+// The TF.js that runs, or why the backend does not. `forced`: the page asked for it.
+async function tryBackend(name, forced, lean) {
   if (name === "webgl") {
     const problem = webglProblem();
     // A page that asks for webgl gets it even when software-rendered; the model card says so.
@@ -124,12 +144,12 @@ async function tryBackend(tf, name, forced) {
   }
   if (name === "wasm" && typeof WebAssembly !== "object") return "WebAssembly is not available";
   try {
-    await loadScript(name);
+    const tf = await loadBackendScripts(name, lean);
     if (name === "wasm") await prepareWasm(tf);
     const ok = await tf.setBackend(name);
     if (!ok) return name + " failed to initialise";
     await tf.ready();
-    return null;
+    return { tf };
   } catch (err) {
     return name + " failed: " + (err && err.message || err);
   }
@@ -149,10 +169,12 @@ const SMALL_MODEL_MACS = 200000;
 // What the widgets of the page ask for: an explicit backend, the largest model,
 // and the backends whose kernels cover every op of every model (from the build).
 function pageRequest() {
-  let explicit = null, largest = 0, allowed = null, macs = 0;
+  let explicit = null, largest = 0, allowed = null, macs = 0, lean = true;
   document.querySelectorAll(".tfjs-widget[data-config]").forEach((el) => {
     try {
       const config = JSON.parse(el.dataset.config);
+      // The build marks a widget lean when the lean files run every op of its model.
+      lean = lean && config.lean === true;
       if (config.backend && config.backend !== "auto") explicit = explicit || config.backend;
       largest = Math.max(largest, config.shippedBytes || 0);
       // A model the build could not count (TensorFlow's converter) is not known to be small.
@@ -162,10 +184,10 @@ function pageRequest() {
       }
     } catch (err) { /* a broken widget reports itself */ }
   });
-  return { explicit, large: largest >= LARGE_MODEL_BYTES, small: macs <= SMALL_MODEL_MACS ? macs : null, allowed };
+  return { explicit, large: largest >= LARGE_MODEL_BYTES, small: macs <= SMALL_MODEL_MACS ? macs : null, allowed, lean };
 }
 
-async function chooseBackend(tf, { explicit, large, small, allowed }) {
+async function chooseBackend({ explicit, large, small, allowed, lean }) {
   const auto = large ? ["webgl", "wasm", "cpu"] : small !== null ? ["cpu", "wasm", "webgl"] : ["wasm", "webgl", "cpu"];
   let order = explicit ? [explicit, ...auto.filter((b) => b !== explicit)] : auto;
   const skipped = [];
@@ -174,8 +196,9 @@ async function chooseBackend(tf, { explicit, large, small, allowed }) {
     order = order.filter((b) => allowed.includes(b));
   }
   for (const name of order) {
-    const problem = await tryBackend(tf, name, name === explicit);
-    if (!problem) {
+    const outcome = await tryBackend(name, name === explicit, lean);
+    if (typeof outcome !== "string") {
+      const tf = outcome.tf;
       let reason;
       if (skipped.length) reason = skipped.join("; ");
       else if (explicit && name === "webgl" && webglProblem()) reason = "backend: webgl; " + webglProblem();
@@ -190,10 +213,10 @@ async function chooseBackend(tf, { explicit, large, small, allowed }) {
       if (name === "wasm") {
         try { simd = await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT"); } catch (err) { simd = false; }
       }
-      backendInfo = { name, reason, simd };
-      return;
+      backendInfo = { name, reason, simd, runtime: lean ? "lean" : "full" };
+      return tf;
     }
-    skipped.push(problem);
+    skipped.push(outcome);
   }
   throw new Error("no TensorFlow.js backend works here: " + skipped.join("; "));
 }
@@ -202,6 +225,7 @@ async function chooseBackend(tf, { explicit, large, small, allowed }) {
 function loadTfScripts() {
   if (!tfPromise) {
     tfPromise = (async () => {
+      loadedRuntime = "full";
       await loadScript("core");
       await loadScript("converter");
       window.tf.enableProdMode();
@@ -216,22 +240,29 @@ function loadTfScripts() {
 // widgets (and their tensors) are disposed by then.
 let backendChoice = null; // {key, promise}
 export async function loadTf() {
-  const tf = await loadTfScripts();
   const request = pageRequest();
+  // Once the full TF.js is loaded it serves lean pages too (it is a superset).
+  if (loadedRuntime === "full" || tfPromise) request.lean = false;
+  if (loadedRuntime === "lean" && !request.lean) {
+    // Reached by instant navigation from a lean page: this page's models need
+    // kernels the lean files lack, and a second TF.js core cannot be loaded
+    // over the first, so the page loads afresh and gets the full pieces.
+    window.location.reload();
+    return new Promise(() => {});
+  }
   const key = (request.explicit || (request.large ? "auto-large" : request.small !== null ? "auto-small" : "auto"))
-    + "|" + (request.allowed || []).join(",");
+    + "|" + (request.allowed || []).join(",") + "|" + (request.lean ? "lean" : "full");
   if (!backendChoice || backendChoice.key !== key) {
     const previous = backendChoice ? backendChoice.promise.catch(() => {}) : Promise.resolve();
-    backendChoice = { key, promise: previous.then(() => chooseBackend(tf, request)) };
+    backendChoice = { key, promise: previous.then(() => chooseBackend(request)) };
   }
-  await backendChoice.promise;
-  return tf;
+  return backendChoice.promise;
 }
 
 function explain(err) {
   const text = String(err && err.message || err);
   if (/404|Not Found/i.test(text)) return "The model file was not found on the server (" + text + ").";
-  if (/could not load .*tf-/.test(text)) return "TensorFlow.js could not be loaded: " + text;
+  if (/could not load .*(tf-|tfjs-lean-)/.test(text)) return "TensorFlow.js could not be loaded: " + text;
   return text;
 }
 
