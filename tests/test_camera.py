@@ -35,18 +35,25 @@ INSECURE_HOST = (
     "camera.test"  # resolved to 127.0.0.1 by the browser: plain http, not a secure context
 )
 
-# Every stream getUserMedia hands the page, kept to check its tracks later (the call itself is Chromium's).
+# Every stream getUserMedia hands the page, kept to check its tracks later
+# (the call itself is Chromium's).
 STREAM_PROBE = """
 window.__streams = [];
-const getUserMedia = MediaDevices.prototype.getUserMedia;
-MediaDevices.prototype.getUserMedia = function (...args) {
-    return getUserMedia.apply(this, args).then((stream) => { window.__streams.push(stream); return stream; });
-};
+if (window.MediaDevices) {  // none on an insecure page
+    const getUserMedia = MediaDevices.prototype.getUserMedia;
+    MediaDevices.prototype.getUserMedia = function (...args) {
+        return getUserMedia.apply(this, args).then((stream) => {
+            window.__streams.push(stream);
+            return stream;
+        });
+    };
+}
 """
 
 RELEASED = """id => window.__streams.length > 0
     && window.__streams.every(s => s.getTracks().every(t => t.readyState === 'ended'))
-    && (!document.getElementById(id) || document.querySelector('#' + id + ' video').srcObject === null)"""
+    && (!document.getElementById(id)
+        || document.querySelector('#' + id + ' video').srcObject === null)"""
 
 
 # -- the video: BT.601 studio-range YUV 4:2:0, what Chromium's fake camera decodes ----------
@@ -116,25 +123,29 @@ def video(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def camera_browser(video):
-    """Chromium with its fake camera playing the video (a browser-wide flag: a browser of its own)."""
-    from playwright.sync_api import sync_playwright
+def camera_browser(browser, video):
+    """Chromium with its fake camera playing the video.
 
+    The flags are browser-wide, so this is a browser of its own, launched by the
+    session's Playwright (a second Playwright cannot run beside it).
+    """
     args = [
         *CHROMIUM_ARGS,
         "--use-fake-device-for-media-stream",
         f"--use-file-for-fake-video-capture={video[0]}",
         f"--host-resolver-rules=MAP {INSECURE_HOST} 127.0.0.1",
     ]
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=args)
-        yield chromium
-        chromium.close()
+    chromium = browser.browser_type.launch(executable_path=CHROMIUM, args=args)
+    yield chromium
+    chromium.close()
 
 
 @pytest.fixture(scope="module")
 def camera_site(tmp_path_factory, shared_cache):
-    """Material with instant navigation: the emoji classifier with `camera: true`, a page below it, a second page."""
+    """Material with instant navigation: the emoji classifier with `camera: true`.
+
+    Room below the widget to scroll it away, and a second page to navigate to.
+    """
     project = Project(tmp_path_factory.mktemp("camera-site") / "proj")
     place(project, EMOJI_MODEL, "models/emoji/classifier.keras")
     place(project, CLASSES, "models/emoji/classes.json")
@@ -158,7 +169,8 @@ def camera_site(tmp_path_factory, shared_cache):
     )
     block = (
         "```tfjs\nmodel: models/emoji/classifier.keras\nwidget: image\nid: cam\n"
-        "labels: models/emoji/classes.json\npreprocess: mobilenet\nquantize: none\ncamera: true\n```\n"
+        "labels: models/emoji/classes.json\npreprocess: mobilenet\nquantize: none\n"
+        "camera: true\n```\n"
     )
     # Room below the widget, to scroll it out of view.
     project.page(
@@ -222,7 +234,7 @@ def status(page) -> str:
 
 
 def nearest(frame: np.ndarray, candidates: list[np.ndarray]) -> tuple[int, float]:
-    """Index of the candidate closest to ``frame`` (mean absolute difference), and that difference."""
+    """Return the index of the candidate closest to ``frame`` (mean absolute difference), and it."""
     distances = [np.abs(frame.astype(float) - c).mean() for c in candidates]
     return int(np.argmin(distances)), float(min(distances))
 
@@ -303,4 +315,180 @@ def test_camera_frames_are_classified_as_keras_and_the_file_input_classify_them(
     assert worst_file <= 0.045, worst_file
     assert camera_state(page) == "off", "choosing a file stops the camera"
     wait_released(page)
+    assert not errors
+
+
+# -- (b) the camera is released ---------------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_pressing_the_button_again_releases_the_camera(camera_site, open_camera_page):
+    # Catches: a toggle that only hides the video or ends the loop but leaves the tracks
+    # live (the camera light stays on), and a loop that keeps classifying after the stop.
+    page, errors = open_camera_page(camera_site)
+    start_camera(page, frames=3)
+    button = page.locator(f"#{WIDGET} .tfjs-camera")
+    assert button.text_content() == "Stop camera" and button.get_attribute("aria-pressed") == "true"
+    button.click()
+    wait_released(page)
+    assert camera_state(page) == "off" and status(page) == "Camera off."
+    assert button.text_content() == "Use camera" and button.get_attribute("aria-pressed") == "false"
+    stopped = page.evaluate("id => window.tfjsWidgets.idle(id)", WIDGET)["inferences"]
+    # Frames still arrive from the (fake) device to a new stream; none reach this widget.
+    page.evaluate("""async () => {
+        const s = await navigator.mediaDevices.getUserMedia({video: true});
+        const v = document.createElement('video');
+        v.muted = true; v.srcObject = s; await v.play();
+        for (let i = 0; i < 10; i++) await new Promise(r => v.requestVideoFrameCallback(r));
+        s.getTracks().forEach(t => t.stop());
+    }""")
+    assert inferences(page, WIDGET) == stopped
+    # And it starts again.
+    start_camera(page)
+    assert not errors
+
+
+@pytest.mark.browser
+def test_instant_navigation_away_releases_the_camera(camera_site, open_camera_page):
+    # Catches: a widget disposed by Material's instant navigation (no page unload, so the
+    # browser keeps the stream) whose dispose() does not stop the camera. The viewport watch
+    # would stop it a moment later too (a removed element is out of view), so the tracks are
+    # checked in the same task as the swap: in Material's document$ callback after the runtime's.
+    page, errors = open_camera_page(camera_site)
+    start_camera(page)
+    page.evaluate("""() => {
+        window.__sameDocument = true;
+        window.__releasedAtSwap = [];
+        document$.subscribe(() => window.__releasedAtSwap.push(
+            window.__streams.every(s => s.getTracks().every(t => t.readyState === 'ended'))));
+    }""")
+    page.locator(".md-content").get_by_role("link", name="Other page").click()
+    page.wait_for_url("**/other/")
+    # The first entry is document$ replaying the camera page, camera on.
+    page.wait_for_function("window.__releasedAtSwap.length >= 2")
+    assert page.evaluate("window.__releasedAtSwap") == [False, True]
+    wait_released(page)
+    assert page.evaluate("window.__sameDocument") is True, "instant navigation, not a reload"
+    assert page.evaluate("window.tfjsWidgets.ids()") == []
+    assert not errors
+
+
+@pytest.mark.browser
+def test_scrolling_the_widget_out_of_view_releases_the_camera(camera_site, open_camera_page):
+    # Catches: a camera that keeps running (and classifying) while nobody sees the widget.
+    page, errors = open_camera_page(camera_site)
+    start_camera(page)
+    page.locator("text=The end.").scroll_into_view_if_needed()
+    wait_released(page)
+    assert camera_state(page) == "off"
+    assert status(page) == "Camera off: the widget left the screen."
+    assert not errors
+
+
+# Headless Chromium keeps every page visible: measured, neither a minimised window
+# (Browser.setWindowBounds), another tab in the same window (Target.createTarget) nor a
+# frozen and resumed page (Page.setWebLifecycleState) changes document.visibilityState.
+# So the page is told it is hidden as a browser tells it: the properties, then the event.
+HIDE_PAGE = """() => {
+    Object.defineProperty(document, 'visibilityState', {configurable: true, get: () => 'hidden'});
+    Object.defineProperty(document, 'hidden', {configurable: true, get: () => true});
+    document.dispatchEvent(new Event('visibilitychange'));
+}"""
+
+
+@pytest.mark.browser
+def test_a_hidden_page_releases_the_camera(camera_site, open_camera_page):
+    # Catches: a camera left running in a background tab (no visibilitychange listener).
+    page, errors = open_camera_page(camera_site)
+    start_camera(page)
+    page.evaluate(HIDE_PAGE)
+    wait_released(page)
+    assert camera_state(page) == "off" and status(page) == "Camera off: the page was hidden."
+    assert not errors
+
+
+# -- (c) no leak -------------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_tensors_do_not_grow_over_two_hundred_frames(camera_site, open_camera_page):
+    # Catches: a tensor per frame left undisposed (the input or the output outside tf.tidy),
+    # which would exhaust memory after minutes of live camera.
+    page, errors = open_camera_page(camera_site)
+    start_camera(page)
+    first = page.evaluate("window.tfjsWidgets.memory().numTensors")
+    before = inferences(page, WIDGET)
+    page.wait_for_function(
+        "([id, n]) => window.tfjsWidgets.stats(id).inferences >= n",
+        arg=[WIDGET, before + 200],
+        timeout=120_000,
+    )
+    # Measured: 109 tensors (the model's weights) after the first frame and after 200 more.
+    assert page.evaluate("window.tfjsWidgets.memory().numTensors") == first
+    page.locator(f"#{WIDGET} .tfjs-camera").click()
+    wait_released(page)
+    assert not errors
+
+
+# -- (d) no camera -----------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_a_refused_camera_is_said_and_files_still_work(camera_site, open_camera_page):
+    # Catches: a refusal that leaves the widget "starting" forever, throws into the console,
+    # or disables the file input. Playwright's contexts refuse the camera unless granted:
+    # Chromium 156 rejects getUserMedia with NotAllowedError ("Permission denied").
+    page, errors = open_camera_page(camera_site, allow=False)
+    page.locator(f"#{WIDGET} .tfjs-camera").click()
+    page.wait_for_function(
+        "id => document.getElementById(id).dataset.camera === 'failed'", arg=WIDGET
+    )
+    assert status(page) == (
+        "The camera was not allowed (the browser's site settings can allow it); "
+        "choosing a picture still works."
+    )
+    assert page.locator(f"#{WIDGET} .tfjs-camera").text_content() == "Use camera"
+    before = inferences(page, WIDGET)
+    page.locator(f"#{WIDGET} .tfjs-file").set_input_files(str(PICTURES[0]))
+    wait_idle_after(page, WIDGET, before)
+    assert page.evaluate("id => window.tfjsWidgets.inspect(id).name", WIDGET) == PICTURES[0].name
+    assert status(page).startswith(PICTURES[0].name + ": ")
+    assert not errors
+
+
+@pytest.mark.browser
+def test_a_missing_camera_is_said(camera_site, browser):
+    # Catches: NotFoundError (no camera at all) reported as a refusal or not at all. The
+    # session's browser has no fake device, and a headless Chromium has no camera.
+    context = browser.new_context(permissions=["camera"])
+    try:
+        page = context.new_page()
+        page.goto(camera_site)
+        page.evaluate(READY_OR_FAIL, WIDGET)
+        page.locator(f"#{WIDGET} .tfjs-camera").click()
+        page.wait_for_function(
+            "id => document.getElementById(id).dataset.camera === 'failed'", arg=WIDGET
+        )
+        assert status(page) == "No camera was found; choosing a picture still works."
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
+def test_an_insecure_page_explains_why_the_camera_button_is_disabled(camera_site, open_camera_page):
+    # Catches: a button that throws on click (navigator.mediaDevices is undefined on plain
+    # http) or that is disabled with no reason given. http://camera.test is not a secure
+    # context (only https and localhost are), so Chromium offers it no camera API.
+    url = camera_site.replace("127.0.0.1", INSECURE_HOST)
+    page, errors = open_camera_page(url)
+    assert page.evaluate("isSecureContext") is False
+    assert camera_state(page) == "unavailable"
+    button = page.locator(f"#{WIDGET} .tfjs-camera")
+    assert button.is_disabled()
+    note = page.locator(f"#{WIDGET} .tfjs-camera-note")
+    assert (
+        note.is_visible() and note.text_content() == "The camera needs this page served over HTTPS."
+    )
+    assert button.get_attribute("aria-describedby") == note.get_attribute("id")
+    assert page.locator(f"#{WIDGET} .tfjs-file").is_enabled()
     assert not errors
