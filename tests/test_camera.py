@@ -492,3 +492,23 @@ def test_an_insecure_page_explains_why_the_camera_button_is_disabled(camera_site
     assert button.get_attribute("aria-describedby") == note.get_attribute("id")
     assert page.locator(f"#{WIDGET} .tfjs-file").is_enabled()
     assert not errors
+
+
+@pytest.mark.browser
+def test_the_demo_page_offers_the_camera_and_classifies_its_picture(demo_url, camera_browser):
+    # Catches: the demo block losing `camera: true`, or the served demo (the plugin's own
+    # runtime from the package, not node_modules) not wiring the button up.
+    context = camera_browser.new_context(permissions=["camera"])
+    try:
+        page = context.new_page()
+        page.goto(demo_url + "demos/image/")
+        page.evaluate(READY_OR_FAIL, "tfjs-image-1")
+        page.locator("#tfjs-image-1 .tfjs-camera").click()
+        page.wait_for_function(
+            "id => document.getElementById(id).dataset.camera === 'on' "
+            "&& window.tfjsWidgets.stats(id).inferences > 1",
+            arg="tfjs-image-1",
+        )
+        assert page.locator("#tfjs-image-1 .tfjs-topk-item").count() == 5
+    finally:
+        context.close()
