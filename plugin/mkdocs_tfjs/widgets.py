@@ -303,6 +303,14 @@ class ImageWidget(ClassifierWidget):
             "Images (paths relative to mkdocs.yml) copied into the site "
             "and offered as one-click examples.",
         ),
+        Option(
+            "camera",
+            (bool,),
+            "`true` adds a **Use camera** button: the widget classifies the live picture "
+            "of the reader's camera, with the same preprocessing as files, until the button "
+            "is pressed again, the widget leaves the screen or the page is hidden.",
+            default=False,
+        ),
     )
     needs = "one colour image [batch, H, W, 3] and a [batch, classes] output"
 
@@ -341,7 +349,7 @@ class ImageWidget(ClassifierWidget):
         return {site_path: source for source, site_path in spec.options["samples"]}
 
     def browser_config(self, spec: WidgetSpec, info: ModelInfo) -> dict[str, Any]:
-        """Tell the page the input size, labels, preprocessing and samples."""
+        """Tell the page the input size, labels, preprocessing, samples and camera."""
         classes = self.check_classes(spec, info)
         return {
             "height": info.inputs[0].shape[1],
@@ -351,6 +359,7 @@ class ImageWidget(ClassifierWidget):
             "topk": min(spec.options["topk"], classes),
             "preprocess": spec.options["preprocess"],
             "resize": spec.options["resize"],
+            "camera": spec.options["camera"],
             # `url`: the path as a URL (a name like `cat #1.png` must not end at the `#`).
             "samples": [
                 {"url": quote(site_path), "name": source.name}

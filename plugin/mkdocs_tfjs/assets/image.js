@@ -1,6 +1,7 @@
-// Image widget: pick, drop, paste or click a sample; the picture is decoded,
-// composited on white, cropped, area-resized and preprocessed exactly as
-// mkdocs_tfjs/preprocess.py does it, and the model's top-k classes are shown.
+// Image widget: pick, drop, paste or click a sample, or (with `camera: true`)
+// point the camera; the picture is decoded, composited on white, cropped,
+// area-resized and preprocessed exactly as mkdocs_tfjs/preprocess.py does it,
+// and the model's top-k classes are shown.
 import { registerWidget } from "./runtime.js";
 import { showTopK, toProbabilities } from "./topk.js";
 import { areaWeights } from "./resize.js";
@@ -121,6 +122,111 @@ function readWithWebGL(bitmap) {
   }
 }
 
+// ---- The camera.
+
+// The back camera where there are two (a phone pointed at a thing), any camera otherwise.
+const CAMERA_CONSTRAINTS = { video: { facingMode: { ideal: "environment" } }, audio: false };
+
+// Why this page cannot use a camera at all, or null. Browsers offer
+// navigator.mediaDevices on secure pages only (HTTPS, or localhost).
+function cameraUnavailable() {
+  if (!window.isSecureContext) return "The camera needs this page served over HTTPS.";
+  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) return "This browser gives pages no camera.";
+  return null;
+}
+
+function cameraProblem(err) {
+  const still = "; choosing a picture still works.";
+  const name = err && err.name;
+  if (name === "NotAllowedError" || name === "SecurityError") {
+    return "The camera was not allowed (the browser's site settings can allow it)" + still;
+  }
+  if (name === "NotFoundError" || name === "OverconstrainedError") return "No camera was found" + still;
+  if (name === "NotReadableError") return "The camera could not start (another program may be using it)" + still;
+  return "The camera could not start (" + (err && err.message || err) + ")" + still;
+}
+
+// The current picture of a playing video as RGBA bytes. Camera pictures are
+// opaque, so the 2D canvas's premultiplied alpha changes nothing here.
+function grabFrame(video, canvas) {
+  const width = video.videoWidth, height = video.videoHeight;
+  if (!width || !height) return null;
+  if (canvas.width !== width) canvas.width = width;
+  if (canvas.height !== height) canvas.height = height;
+  const g = canvas.getContext("2d", { willReadFrequently: true });
+  g.drawImage(video, 0, 0, width, height);
+  return { width, height, data: g.getImageData(0, 0, width, height).data };
+}
+
+// A camera stream shown in a video element, and a loop that hands each new
+// frame to `onFrame` once the previous one is done: at most one frame in
+// work, and always the newest. Nothing here knows the widget.
+class CameraFeed {
+  constructor(video, onFrame) {
+    this.video = video;
+    this.onFrame = onFrame;
+    this.stream = null;
+    this.session = 0; // bumped by stop(): a start or a loop of an older session gives up
+    this.cancelFrame = null;
+  }
+
+  // Resolves true once frames flow, false when stopped meanwhile; throws getUserMedia's error.
+  async start() {
+    const session = ++this.session;
+    const stream = await navigator.mediaDevices.getUserMedia(CAMERA_CONSTRAINTS);
+    if (session !== this.session) {
+      stream.getTracks().forEach((track) => track.stop());
+      return false;
+    }
+    this.stream = stream;
+    this.video.srcObject = stream;
+    try {
+      await this.video.play();
+    } catch (err) {
+      if (session !== this.session) return false;
+      this.stop();
+      throw err;
+    }
+    if (session !== this.session) return false;
+    this.loop(session);
+    return true;
+  }
+
+  async loop(session) {
+    while (session === this.session) {
+      await this.nextFrame();
+      if (session !== this.session) return;
+      await this.onFrame(this.video);
+    }
+  }
+
+  // Resolves on the video's next new frame, or at once when stop() is called.
+  nextFrame() {
+    return new Promise((resolve) => {
+      const video = this.video;
+      if (video.requestVideoFrameCallback) {
+        const handle = video.requestVideoFrameCallback(() => resolve());
+        this.cancelFrame = () => { video.cancelVideoFrameCallback(handle); resolve(); };
+      } else {
+        const handle = requestAnimationFrame(() => resolve());
+        this.cancelFrame = () => { cancelAnimationFrame(handle); resolve(); };
+      }
+    });
+  }
+
+  // Release the camera: every track stopped (the browser's camera light goes
+  // off), the video emptied, the loop ended, a pending start abandoned.
+  stop() {
+    this.session += 1;
+    if (this.cancelFrame) this.cancelFrame();
+    this.cancelFrame = null;
+    if (this.stream) this.stream.getTracks().forEach((track) => track.stop());
+    this.stream = null;
+    this.video.pause();
+    this.video.srcObject = null;
+  }
+}
+
 // ---- The widget.
 
 class ImageWidget {
@@ -134,8 +240,9 @@ class ImageWidget {
     this.time = this.el.querySelector(".tfjs-img-time");
     this.file = this.el.querySelector(".tfjs-file");
     this.last = null;
-    // A picture chosen while another is classified replaces any still waiting.
-    this.classify = ctx.coalesce((source, name) => this.classifyOnce(source, name));
+    // A picture chosen while another is classified replaces any still waiting;
+    // camera frames go through the same queue, so a file never races a frame.
+    this.classifyQueued = ctx.coalesce((source, name) => this.classifyOnce(source, name));
     this.handlers = [
       [this.file, "change", () => this.file.files[0] && this.classify(this.file.files[0], this.file.files[0].name)],
       [this.drop, "dragover", (e) => { e.preventDefault(); this.drop.classList.add("tfjs-dragging"); }],
@@ -144,11 +251,103 @@ class ImageWidget {
       [this.drop, "paste", (e) => this.onPaste(e)],
       [this.el.querySelector(".tfjs-controls"), "click", (e) => this.onSample(e)],
     ];
+    this.setUpCamera();
     for (const [target, type, fn] of this.handlers) target.addEventListener(type, fn);
+  }
+
+  setUpCamera() {
+    this.cameraButton = this.el.querySelector(".tfjs-camera");
+    if (!this.cameraButton) return;
+    this.video = this.el.querySelector(".tfjs-img-video");
+    this.frameCanvas = document.createElement("canvas");
+    this.feed = new CameraFeed(this.video, (video) => this.classifyQueued({ video }, "the camera picture"));
+    this.viewWatch = null;
+    this.onVisibility = () => { if (document.hidden) this.stopCamera("Camera off: the page was hidden."); };
+    this.handlers.push([this.cameraButton, "click", () => this.toggleCamera()]);
+    const unavailable = cameraUnavailable();
+    this.setCamera(unavailable ? "unavailable" : "off");
+    if (unavailable) this.showCameraNote(unavailable);
   }
 
   async prepare() {
     this.el.querySelectorAll(".tfjs-file, .tfjs-sample").forEach((c) => { c.disabled = false; });
+    if (this.cameraButton) this.cameraButton.disabled = this.el.dataset.camera === "unavailable";
+  }
+
+  // A file, a drop, a paste or a sample: the camera stops so its next frame does not replace the picture.
+  classify(source, name) {
+    if (this.cameraOn()) this.stopCamera(null);
+    return this.classifyQueued(source, name);
+  }
+
+  // data-camera: off, starting, on, failed (the status says why) or unavailable (the note says why).
+  setCamera(state) {
+    this.el.dataset.camera = state;
+    const live = state === "starting" || state === "on";
+    this.cameraButton.setAttribute("aria-pressed", String(live));
+    this.cameraButton.textContent = live ? "Stop camera" : "Use camera";
+  }
+
+  cameraOn() {
+    return Boolean(this.cameraButton) && ["starting", "on"].includes(this.el.dataset.camera);
+  }
+
+  showCameraNote(text) {
+    const note = this.el.querySelector(".tfjs-camera-note");
+    note.textContent = text;
+    note.hidden = false;
+  }
+
+  toggleCamera() {
+    if (this.cameraOn()) this.stopCamera("Camera off.");
+    else this.startCamera();
+  }
+
+  async startCamera() {
+    this.setCamera("starting");
+    this.ctx.status("Asking for the camera…");
+    let started;
+    try {
+      started = await this.feed.start();
+    } catch (err) {
+      this.setCamera("failed");
+      this.ctx.status(cameraProblem(err));
+      return;
+    }
+    if (!started) return; // stopped while the browser asked the reader
+    this.watchCamera();
+    this.video.hidden = false;
+    this.preview.hidden = true;
+    this.hint.hidden = true;
+    this.setCamera("on");
+    // Said once: announcing every frame's classes would flood a screen reader.
+    this.ctx.status("Camera on: the classes follow the live picture.");
+  }
+
+  // The camera stops when the widget leaves the screen or the page is hidden
+  // (another tab, a minimised window): nobody looks, and the light should go off.
+  watchCamera() {
+    document.addEventListener("visibilitychange", this.onVisibility);
+    if (typeof IntersectionObserver === "undefined") return;
+    this.viewWatch = new IntersectionObserver((entries) => {
+      if (!entries[entries.length - 1].isIntersecting) this.stopCamera("Camera off: the widget left the screen.");
+    });
+    this.viewWatch.observe(this.el);
+  }
+
+  // `message`: what the status says, or null to leave it.
+  stopCamera(message) {
+    if (!this.feed) return;
+    this.feed.stop();
+    document.removeEventListener("visibilitychange", this.onVisibility);
+    if (this.viewWatch) this.viewWatch.disconnect();
+    this.viewWatch = null;
+    const wasLive = !this.video.hidden;
+    this.video.hidden = true;
+    // The last frame classified stays in view, beside its classes.
+    if (wasLive && this.last && this.last.camera) this.showPreview(this.frameCanvas);
+    if (this.el.dataset.camera !== "unavailable") this.setCamera("off");
+    if (message) this.ctx.status(message);
   }
 
   readyText() {
@@ -177,8 +376,13 @@ class ImageWidget {
     this.classify({ url: new URL(this.ctx.config.root + sample.url, document.baseURI).href }, sample.name);
   }
 
-  // `source`: a Blob, or {url} of a sample.
+  // `source`: a Blob, {url} of a sample, or {video} of the camera.
   async classifyOnce(source, name) {
+    if (source.video) {
+      const decoded = grabFrame(source.video, this.frameCanvas);
+      if (decoded) await this.classifyPixels(decoded, name, { camera: true });
+      return;
+    }
     let blob = source;
     if (source && source.url) {
       try {
@@ -197,6 +401,12 @@ class ImageWidget {
       this.ctx.status("Could not read " + name + " as a picture (" + err.message + ").");
       return;
     }
+    await this.classifyPixels(decoded, name, { camera: false });
+  }
+
+  // Classify decoded RGBA pixels and show the classes; a camera frame updates
+  // the bars and the time but not the status (it would be read out every frame).
+  async classifyPixels(decoded, name, { camera }) {
     const { height, width, labels, preprocess, resize, outputs } = this.ctx.config;
     const rgb = resizeOnWhite(decoded.data, decoded.width, decoded.height, height, width, resize);
     const input = applyPreprocess(rgb, preprocess);
@@ -207,7 +417,8 @@ class ImageWidget {
     const ranked = showTopK(this.results, probabilities, labels, this.ctx.config.topk);
     this.time.textContent = "Inference: " + ms.toFixed(1) + " ms";
     // Kept as they are (no copies); inspect() turns them into plain arrays on request.
-    this.last = { name, decoded, rgb, input, probabilities };
+    this.last = { name, decoded, rgb, input, probabilities, camera };
+    if (camera) return;
     this.ctx.status(name + ": " + ranked.map(([p, i]) => labels[i] + " " + (100 * p).toFixed(1) + "%").join(", ") + ".");
   }
 
@@ -224,18 +435,19 @@ class ImageWidget {
     this.hint.hidden = true;
   }
 
-  // For tests and authors: the last picture's decoded pixels, resized pixels,
-  // model input and shown probabilities.
+  // For tests and authors: the last picture's decoded pixels (a camera frame's
+  // as drawn from the video), resized pixels, model input and shown probabilities.
   inspect() {
     if (!this.last) return null;
-    const { name, decoded, rgb, input, probabilities } = this.last;
+    const { name, decoded, rgb, input, probabilities, camera } = this.last;
     return {
-      name, width: decoded.width, height: decoded.height, decoded: Array.from(decoded.data),
+      name, camera, width: decoded.width, height: decoded.height, decoded: Array.from(decoded.data),
       rgb: Array.from(rgb), input: Array.from(input), probabilities: Array.from(probabilities),
     };
   }
 
   dispose() {
+    this.stopCamera(null);
     for (const [target, type, fn] of this.handlers) target.removeEventListener(type, fn);
   }
 }
