@@ -162,8 +162,8 @@ const LARGE_MODEL_BYTES = 4e6;
 // At or below this many multiply-adds per inference (counted by the build) the
 // plain CPU backend answers in about 2 ms or less, and skipping WebAssembly
 // saves fetching and compiling its 137 KB (gzipped) binary: measured on two
-// cores, 0.5 ms for the 23.5k palette model, 2.0-2.5 ms at 140-200k, 6 ms at
-// 500k (benchmarks/backends.md).
+// cores, 0.3-1.4 ms up to 50k (the palette model: 23.5k), 1.8-3.3 ms at
+// 140-200k, 5.6-6 ms at 500k (benchmarks/backends.md).
 const SMALL_MODEL_MACS = 200000;
 
 // What the widgets of the page ask for: an explicit backend, the largest model,
