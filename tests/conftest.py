@@ -70,6 +70,23 @@ class Project:
             "plugins:\n  - search\n  - tfjs: " + json.dumps(options) + "\n" + extra,
         )
 
+    def instant_site(self, nav: list[str], plugin_options: dict | None = None) -> StaticServer:
+        """Write a Material config with instant navigation; return the server bound for it.
+
+        The server is bound first: Material's instant navigation needs
+        ``site_url``, which holds the server's port. The caller closes it.
+        """
+        server = StaticServer(self.root / "site")
+        options = {"runtime": "local", "runtime_dir": str(ROOT / "node_modules")}
+        options.update(plugin_options or {})
+        self.write(
+            "mkdocs.yml",
+            f"site_name: Instant\nsite_url: {server.url}\n"
+            "theme:\n  name: material\n  font: false\n  features: [navigation.instant]\n"
+            f"plugins:\n  - tfjs: {json.dumps(options)}\nnav: {json.dumps(nav)}\n",
+        )
+        return server
+
     def mkdocs(self, *args: str, env: dict | None = None, timeout: float = 300) -> Result:
         """Run the real mkdocs CLI in this project, in a fresh Python process."""
         cmd = [sys.executable, str(REPORT_SCRIPT), *args]

@@ -6,7 +6,7 @@ import pytest
 
 import re
 
-from .conftest import PALETTE_BLOCK, ROOT, SMALL_REASON, Project, StaticServer, place
+from .conftest import PALETTE_BLOCK, ROOT, SMALL_REASON, Project, place
 
 
 def palette(extra: str) -> str:
@@ -112,21 +112,7 @@ def instant_site(tmp_path, shared_cache):
     """Two pages on Material with instant navigation: A on `auto` (a small model: cpu), B on `backend: wasm`."""
     project = Project(tmp_path / "proj")
     place(project, ROOT / "models" / "palette" / "generator.keras", "models/palette/generator.keras")
-    server = StaticServer(project.root / "site")  # bound now: the build needs its port for site_url
-    project.write("mkdocs.yml", f"""
-        site_name: Backends
-        site_url: {server.url}
-        theme:
-          name: material
-          font: false
-          features: [navigation.instant]
-        plugins:
-          - tfjs:
-              runtime: local
-              runtime_dir: {ROOT / "node_modules"}
-              cache_dir: {shared_cache}
-        nav: [index.md, b.md]
-        """)
+    server = project.instant_site(["index.md", "b.md"], {"cache_dir": str(shared_cache)})
     project.page("index.md", "# A\n\n[Page B](b.md)\n" + palette("id: a-widget"))
     project.page("b.md", "# B\n\n[Page A](index.md)\n" + palette("id: b-widget\nbackend: wasm"))
     result = project.build()

@@ -20,7 +20,6 @@ from .conftest import (
     READY_OR_FAIL,
     ROOT,
     Project,
-    StaticServer,
     inferences,
     place,
     wait_idle_after,
@@ -149,24 +148,7 @@ def camera_site(tmp_path_factory, shared_cache):
     project = Project(tmp_path_factory.mktemp("camera-site") / "proj")
     place(project, EMOJI_MODEL, "models/emoji/classifier.keras")
     place(project, CLASSES, "models/emoji/classes.json")
-    server = StaticServer(project.root / "site")  # bound now: the build needs its port for site_url
-    project.write(
-        "mkdocs.yml",
-        f"""
-        site_name: Camera
-        site_url: {server.url}
-        theme:
-          name: material
-          font: false
-          features: [navigation.instant]
-        plugins:
-          - tfjs:
-              runtime: local
-              runtime_dir: {ROOT / "node_modules"}
-              cache_dir: {shared_cache}
-        nav: [index.md, other.md]
-        """,
-    )
+    server = project.instant_site(["index.md", "other.md"], {"cache_dir": str(shared_cache)})
     block = (
         "```tfjs\nmodel: models/emoji/classifier.keras\nwidget: image\nid: cam\n"
         "labels: models/emoji/classes.json\npreprocess: mobilenet\nquantize: none\n"

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from mkdocs_tfjs import runtime
 
-from .conftest import ROOT, Project, StaticServer
+from .conftest import ROOT, Project
 from .keras_models import lstm_model
 
 PENGUIN_INPUTS = (
@@ -193,20 +193,7 @@ def test_instant_navigation_from_a_lean_page_to_a_full_page_reloads_it_and_back_
     shutil.copy(ROOT / "models" / "palette" / "generator.keras", project.root / "models" / "palette.keras")
     shutil.copy(ROOT / "models" / "penguin-mass" / "body_mass.keras", project.root / "models" / "mass.keras")
     shutil.copy(ROOT / "docs" / "widgets" / "body-mass.js", project.root / "body-mass.js")
-    server = StaticServer(project.root / "site")  # bound now: instant navigation needs site_url
-    project.write("mkdocs.yml", f"""
-        site_name: Lean and full
-        site_url: {server.url}
-        theme:
-          name: material
-          font: false
-          features: [navigation.instant]
-        plugins:
-          - tfjs:
-              runtime: local
-              widgets: {{body-mass: body-mass.js}}
-        nav: [index.md, custom.md]
-        """)
+    server = project.instant_site(["index.md", "custom.md"], {"widgets": {"body-mass": "body-mass.js"}})
     project.page("index.md", "# Lean\n\n[Custom](custom.md)\n\n```tfjs\nmodel: models/palette.keras\n"
                  "widget: palette\nid: p\n```\n")
     project.page("custom.md", "# Custom\n\n[Lean](index.md)\n\n```tfjs\nmodel: models/mass.keras\n"
