@@ -366,6 +366,7 @@ def test_classes_from_a_linear_output_are_shown_through_a_softmax(site, serve, o
     logits = _keras(tiny_models["inside"], [row])[0]
     want = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
     shown = dict(_shown_classes(page, "logit-bars"))
-    # Measured 3.0e-8 (float32 logits, a softmax in JavaScript's doubles).
-    assert max(abs(shown[name] - want[i]) for i, name in enumerate(["first", "second"])) < 1e-7
+    # Measured 3.0e-8 (float32 logits, a softmax in JavaScript's doubles); bound twice that.
+    worst = max(abs(shown[name] - want[i]) for i, name in enumerate(["first", "second"]))
+    assert worst < 6e-8, worst
     assert not log.page_errors, log.page_errors
