@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import json
@@ -207,6 +208,11 @@ class PageLog:
     page_errors: list[str]
     requests: list[str]
 
+    @property
+    def errors(self) -> list[str]:
+        """Return the page errors and console errors so far."""
+        return self.page_errors + self.console_errors
+
 
 READY_OR_FAIL = """id => Promise.race([
   window.tfjsWidgets.ready(id),
@@ -216,13 +222,19 @@ READY_OR_FAIL = """id => Promise.race([
 ])"""
 
 
-@pytest.fixture
-def open_page(browser):
-    """Open a URL in a fresh browser context and record what the page does."""
+@contextlib.contextmanager
+def page_opener(browser):
+    """Yield ``open_(url, wait_ready=None, init_script=None, **context_options)``.
+
+    Each call opens the URL in a fresh context of ``browser`` (``context_options``
+    go to ``new_context``, e.g. permissions) and returns the page and a
+    :class:`PageLog` of what it does; the contexts close on exit.
+    """
     contexts = []
 
-    def open_(url: str, wait_ready: str | None = None, init_script: str | None = None):
-        context = browser.new_context()
+    def open_(url: str, wait_ready: str | None = None, init_script: str | None = None,
+              **context_options):
+        context = browser.new_context(**context_options)
         contexts.append(context)
         page = context.new_page()
         if init_script:
@@ -237,9 +249,18 @@ def open_page(browser):
             page.evaluate(READY_OR_FAIL, wait_ready)
         return page, log
 
-    yield open_
-    for context in contexts:
-        context.close()
+    try:
+        yield open_
+    finally:
+        for context in contexts:
+            context.close()
+
+
+@pytest.fixture
+def open_page(browser):
+    """Open a URL in a fresh browser context and record what the page does."""
+    with page_opener(browser) as open_:
+        yield open_
 
 
 @pytest.fixture(scope="session")

@@ -21,6 +21,7 @@ from .conftest import (
     ROOT,
     Project,
     inferences,
+    page_opener,
     place,
     wait_idle_after,
 )
@@ -171,24 +172,13 @@ def camera_site(tmp_path_factory, shared_cache):
 @pytest.fixture
 def open_camera_page(camera_browser):
     """Open a page in a fresh context, the camera allowed or not, with the stream probe."""
-    contexts = []
+    with page_opener(camera_browser) as open_page:
 
-    def open_(url: str, allow: bool = True, wait_ready: bool = True):
-        context = camera_browser.new_context(permissions=["camera"] if allow else [])
-        contexts.append(context)
-        page = context.new_page()
-        page.add_init_script(STREAM_PROBE)
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.goto(url)
-        if wait_ready:
-            page.evaluate(READY_OR_FAIL, WIDGET)
-        return page, errors
+        def open_(url: str, allow: bool = True, wait_ready: bool = True):
+            return open_page(url, wait_ready=WIDGET if wait_ready else None,
+                             init_script=STREAM_PROBE, permissions=["camera"] if allow else [])
 
-    yield open_
-    for context in contexts:
-        context.close()
+        yield open_
 
 
 def camera_state(page) -> str:
@@ -240,7 +230,7 @@ def test_camera_frames_are_classified_as_keras_and_the_file_input_classify_them(
     # for the camera (no mobilenet scaling, another resize), bars from a stale frame, and a file
     # chosen while the camera runs being overwritten by the next frame.
     _, pictures, encoded = video
-    page, errors = open_camera_page(camera_site)
+    page, log = open_camera_page(camera_site)
     start_camera(page)
     seen: dict[int, dict] = {}
     worst_decode = worst_keras = worst_encoded = 0.0
@@ -297,7 +287,7 @@ def test_camera_frames_are_classified_as_keras_and_the_file_input_classify_them(
     assert worst_file <= 0.045, worst_file
     assert camera_state(page) == "off", "choosing a file stops the camera"
     wait_released(page)
-    assert not errors
+    assert not log.errors, log.errors
 
 
 # -- (b) the camera is released ---------------------------------------------------------------
@@ -307,7 +297,7 @@ def test_camera_frames_are_classified_as_keras_and_the_file_input_classify_them(
 def test_pressing_the_button_again_releases_the_camera(camera_site, open_camera_page):
     # Catches: a toggle that only hides the video or ends the loop but leaves the tracks
     # live (the camera light stays on), and a loop that keeps classifying after the stop.
-    page, errors = open_camera_page(camera_site)
+    page, log = open_camera_page(camera_site)
     start_camera(page, frames=3)
     button = page.locator(f"#{WIDGET} .tfjs-camera")
     assert button.text_content() == "Stop camera" and button.get_attribute("aria-pressed") == "true"
@@ -327,7 +317,7 @@ def test_pressing_the_button_again_releases_the_camera(camera_site, open_camera_
     assert inferences(page, WIDGET) == stopped
     # And it starts again.
     start_camera(page)
-    assert not errors
+    assert not log.errors, log.errors
 
 
 @pytest.mark.browser
@@ -336,7 +326,7 @@ def test_instant_navigation_away_releases_the_camera(camera_site, open_camera_pa
     # browser keeps the stream) whose dispose() does not stop the camera. The viewport watch
     # would stop it a moment later too (a removed element is out of view), so the tracks are
     # checked in the same task as the swap: in Material's document$ callback after the runtime's.
-    page, errors = open_camera_page(camera_site)
+    page, log = open_camera_page(camera_site)
     start_camera(page)
     page.evaluate("""() => {
         window.__sameDocument = true;
@@ -352,19 +342,19 @@ def test_instant_navigation_away_releases_the_camera(camera_site, open_camera_pa
     wait_released(page)
     assert page.evaluate("window.__sameDocument") is True, "instant navigation, not a reload"
     assert page.evaluate("window.tfjsWidgets.ids()") == []
-    assert not errors
+    assert not log.errors, log.errors
 
 
 @pytest.mark.browser
 def test_scrolling_the_widget_out_of_view_releases_the_camera(camera_site, open_camera_page):
     # Catches: a camera that keeps running (and classifying) while nobody sees the widget.
-    page, errors = open_camera_page(camera_site)
+    page, log = open_camera_page(camera_site)
     start_camera(page)
     page.locator("text=The end.").scroll_into_view_if_needed()
     wait_released(page)
     assert camera_state(page) == "off"
     assert status(page) == "Camera off: the widget left the screen."
-    assert not errors
+    assert not log.errors, log.errors
 
 
 # Headless Chromium keeps every page visible: measured, neither a minimised window
@@ -381,12 +371,12 @@ HIDE_PAGE = """() => {
 @pytest.mark.browser
 def test_a_hidden_page_releases_the_camera(camera_site, open_camera_page):
     # Catches: a camera left running in a background tab (no visibilitychange listener).
-    page, errors = open_camera_page(camera_site)
+    page, log = open_camera_page(camera_site)
     start_camera(page)
     page.evaluate(HIDE_PAGE)
     wait_released(page)
     assert camera_state(page) == "off" and status(page) == "Camera off: the page was hidden."
-    assert not errors
+    assert not log.errors, log.errors
 
 
 # -- (c) no leak -------------------------------------------------------------------------------
@@ -396,7 +386,7 @@ def test_a_hidden_page_releases_the_camera(camera_site, open_camera_page):
 def test_tensors_do_not_grow_over_two_hundred_frames(camera_site, open_camera_page):
     # Catches: a tensor per frame left undisposed (the input or the output outside tf.tidy),
     # which would exhaust memory after minutes of live camera.
-    page, errors = open_camera_page(camera_site)
+    page, log = open_camera_page(camera_site)
     start_camera(page)
     first = page.evaluate("window.tfjsWidgets.memory().numTensors")
     before = inferences(page, WIDGET)
@@ -409,7 +399,7 @@ def test_tensors_do_not_grow_over_two_hundred_frames(camera_site, open_camera_pa
     assert page.evaluate("window.tfjsWidgets.memory().numTensors") == first
     page.locator(f"#{WIDGET} .tfjs-camera").click()
     wait_released(page)
-    assert not errors
+    assert not log.errors, log.errors
 
 
 # -- (d) no camera -----------------------------------------------------------------------------
@@ -420,7 +410,7 @@ def test_a_refused_camera_is_said_and_files_still_work(camera_site, open_camera_
     # Catches: a refusal that leaves the widget "starting" forever, throws into the console,
     # or disables the file input. Playwright's contexts refuse the camera unless granted:
     # Chromium 156 rejects getUserMedia with NotAllowedError ("Permission denied").
-    page, errors = open_camera_page(camera_site, allow=False)
+    page, log = open_camera_page(camera_site, allow=False)
     page.locator(f"#{WIDGET} .tfjs-camera").click()
     page.wait_for_function(
         "id => document.getElementById(id).dataset.camera === 'failed'", arg=WIDGET
@@ -435,7 +425,7 @@ def test_a_refused_camera_is_said_and_files_still_work(camera_site, open_camera_
     wait_idle_after(page, WIDGET, before)
     assert page.evaluate("id => window.tfjsWidgets.inspect(id).name", WIDGET) == PICTURES[0].name
     assert status(page).startswith(PICTURES[0].name + ": ")
-    assert not errors
+    assert not log.errors, log.errors
 
 
 @pytest.mark.browser
@@ -462,7 +452,7 @@ def test_an_insecure_page_explains_why_the_camera_button_is_disabled(camera_site
     # http) or that is disabled with no reason given. http://camera.test is not a secure
     # context (only https and localhost are), so Chromium offers it no camera API.
     url = camera_site.replace("127.0.0.1", INSECURE_HOST)
-    page, errors = open_camera_page(url)
+    page, log = open_camera_page(url)
     assert page.evaluate("isSecureContext") is False
     assert camera_state(page) == "unavailable"
     button = page.locator(f"#{WIDGET} .tfjs-camera")
@@ -473,7 +463,7 @@ def test_an_insecure_page_explains_why_the_camera_button_is_disabled(camera_site
     )
     assert button.get_attribute("aria-describedby") == note.get_attribute("id")
     assert page.locator(f"#{WIDGET} .tfjs-file").is_enabled()
-    assert not errors
+    assert not log.errors, log.errors
 
 
 @pytest.mark.browser
