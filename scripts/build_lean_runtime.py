@@ -27,13 +27,13 @@ files are exactly what this script makes from the lock file).
 
 import argparse
 import ast
-import base64
-import hashlib
 import json
 import re
 import shutil
 import subprocess
 from pathlib import Path
+
+from mkdocs_tfjs.runtime import sri
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "plugin" / "mkdocs_tfjs"
@@ -47,11 +47,6 @@ RUNTIME_KERNELS = ("Cast", "Identity")
 BROWSER_CODE = PACKAGE / "assets"
 LICENCE = Path("/usr/share/common-licenses/Apache-2.0")
 TFJS = "@tensorflow"
-
-
-def sri(data: bytes) -> str:
-    """Return the ``integrity`` value (SHA-384) of ``data``."""
-    return "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode()
 
 
 def core_exports() -> list[str]:

@@ -14,11 +14,11 @@ files are exactly what this script makes from the lock file).
 """
 
 import argparse
-import base64
-import hashlib
 import json
 import shutil
 from pathlib import Path
+
+from mkdocs_tfjs.runtime import sri
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "plugin" / "mkdocs_tfjs"
@@ -36,10 +36,6 @@ PIECES = {
     "fabric": ("fabric", "dist/index.min.js", []),
 }
 LICENCE_TEXTS = {"Apache-2.0": Path("/usr/share/common-licenses/Apache-2.0")}
-
-
-def sri(path: Path) -> str:
-    return "sha384-" + base64.b64encode(hashlib.sha384(path.read_bytes()).digest()).decode()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -61,10 +57,10 @@ def main(argv: list[str] | None = None) -> None:
             "package": package,
             "version": version,
             "file": file,
-            "integrity": sri(folder / file),
+            "integrity": sri((folder / file).read_bytes()),
             "assets": assets,
             # The page fetches these itself, with the hash (TF.js would not check them).
-            "asset_integrity": {asset: sri(folder / asset) for asset in assets},
+            "asset_integrity": {asset: sri((folder / asset).read_bytes()) for asset in assets},
         }
         target = vendor / f"{package}@{version}"
         for rel in (file, *assets):

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-import pytest
-
 import re
+
+import pytest
 
 from .conftest import PALETTE_BLOCK, ROOT, SMALL_REASON, Project, place
 
 
 def palette(extra: str) -> str:
     return PALETTE_BLOCK.replace("widget: palette", "widget: palette\n" + extra)
+
+
+def open_palette(project, shared_cache, serve, open_page, extra: str = ""):
+    """Build a page with one palette widget (with the block keys ``extra``) and open it, ready."""
+    project.config({"cache_dir": str(shared_cache)})
+    project.page("index.md", palette(extra))
+    assert project.build().returncode == 0
+    return open_page(serve(project.site), wait_ready="tfjs-palette-1")
 
 
 @pytest.fixture(scope="module")
@@ -27,10 +35,7 @@ def large_model(tmp_path_factory):
 
 @pytest.mark.browser
 def test_an_explicit_backend_is_used_and_named(project, shared_cache, serve, open_page):
-    project.config({"cache_dir": str(shared_cache)})
-    project.page("index.md", palette("backend: cpu"))
-    assert project.build().returncode == 0
-    page, _ = open_page(serve(project.site), wait_ready="tfjs-palette-1")
+    page, _ = open_palette(project, shared_cache, serve, open_page, "backend: cpu")
     assert page.evaluate("window.tfjsWidgets.backend().name") == "cpu"
     assert page.locator("#tfjs-palette-1 .tfjs-card-backend").text_content() == "cpu (backend: cpu)"
 
@@ -40,10 +45,7 @@ def test_auto_runs_a_small_model_on_the_cpu_backend_and_fetches_no_webassembly(
         project, shared_cache, serve, open_page):
     # Bugs caught: `auto` ignoring the multiply-adds the build counted (the palette
     # model would take WebAssembly and fetch its binary), or the card not saying why.
-    project.config({"cache_dir": str(shared_cache)})
-    project.page("index.md", PALETTE_BLOCK)
-    assert project.build().returncode == 0
-    page, log = open_page(serve(project.site), wait_ready="tfjs-palette-1")
+    page, log = open_palette(project, shared_cache, serve, open_page)
     assert page.evaluate("window.tfjsWidgets.backend().name") == "cpu"
     assert page.locator("#tfjs-palette-1 .tfjs-card-backend").text_content() == f"cpu ({SMALL_REASON})"
     assert not [r for r in log.requests if "wasm" in r], log.requests
@@ -95,10 +97,7 @@ def test_plugin_option_sets_the_default_and_conflicts_on_a_page_are_errors(proje
 
 @pytest.mark.browser
 def test_an_explicit_webgl_runs_on_software_webgl_and_the_card_says_so(project, shared_cache, serve, open_page):
-    project.config({"cache_dir": str(shared_cache)})
-    project.page("index.md", palette("backend: webgl"))
-    assert project.build().returncode == 0
-    page, log = open_page(serve(project.site), wait_ready="tfjs-palette-1")
+    page, log = open_palette(project, shared_cache, serve, open_page, "backend: webgl")
     # The options page: `webgl` forces that backend unless it cannot start; software WebGL starts.
     assert page.evaluate("window.tfjsWidgets.backend().name") == "webgl"
     assert page.locator("#tfjs-palette-1 .tfjs-card-backend").text_content() == (

@@ -17,7 +17,6 @@ from mkdocs_tfjs.preprocess import composite_on_white, preprocess_image
 from .conftest import (
     CHROMIUM,
     CHROMIUM_ARGS,
-    READY_OR_FAIL,
     ROOT,
     Project,
     inferences,
@@ -432,18 +431,13 @@ def test_a_refused_camera_is_said_and_files_still_work(camera_site, open_camera_
 def test_a_missing_camera_is_said(camera_site, browser):
     # Catches: NotFoundError (no camera at all) reported as a refusal or not at all. The
     # session's browser has no fake device, and a headless Chromium has no camera.
-    context = browser.new_context(permissions=["camera"])
-    try:
-        page = context.new_page()
-        page.goto(camera_site)
-        page.evaluate(READY_OR_FAIL, WIDGET)
+    with page_opener(browser) as open_page:
+        page, _ = open_page(camera_site, wait_ready=WIDGET, permissions=["camera"])
         page.locator(f"#{WIDGET} .tfjs-camera").click()
         page.wait_for_function(
             "id => document.getElementById(id).dataset.camera === 'failed'", arg=WIDGET
         )
         assert status(page) == "No camera was found; choosing a picture still works."
-    finally:
-        context.close()
 
 
 @pytest.mark.browser
@@ -470,11 +464,9 @@ def test_an_insecure_page_explains_why_the_camera_button_is_disabled(camera_site
 def test_the_demo_page_offers_the_camera_and_classifies_its_picture(demo_url, camera_browser):
     # Catches: the demo block losing `camera: true`, or the served demo (the plugin's own
     # runtime from the package, not node_modules) not wiring the button up.
-    context = camera_browser.new_context(permissions=["camera"])
-    try:
-        page = context.new_page()
-        page.goto(demo_url + "demos/image/")
-        page.evaluate(READY_OR_FAIL, "tfjs-image-1")
+    with page_opener(camera_browser) as open_page:
+        page, _ = open_page(demo_url + "demos/image/", wait_ready="tfjs-image-1",
+                            permissions=["camera"])
         page.locator("#tfjs-image-1 .tfjs-camera").click()
         page.wait_for_function(
             "id => document.getElementById(id).dataset.camera === 'on' "
@@ -482,5 +474,3 @@ def test_the_demo_page_offers_the_camera_and_classifies_its_picture(demo_url, ca
             arg="tfjs-image-1",
         )
         assert page.locator("#tfjs-image-1 .tfjs-topk-item").count() == 5
-    finally:
-        context.close()

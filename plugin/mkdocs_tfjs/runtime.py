@@ -200,6 +200,7 @@ def lean_runs(ops: list[str], backends: list[str]) -> bool:
     )
 
 
+@cache
 def lean_site_dir() -> str:
     """Return the site folder of the lean files, named after their hashes (new files, new URL)."""
     digest = hashlib.sha256((LEAN / "lean.json").read_bytes()).hexdigest()[:8]

@@ -242,7 +242,7 @@ let backendChoice = null; // {key, promise}
 export async function loadTf() {
   const request = pageRequest();
   // Once the full TF.js is loaded it serves lean pages too (it is a superset).
-  if (loadedRuntime === "full" || tfPromise) request.lean = false;
+  if (loadedRuntime === "full") request.lean = false;
   if (loadedRuntime === "lean" && !request.lean) {
     // Reached by instant navigation from a lean page: this page's models need
     // kernels the lean files lack, and a second TF.js core cannot be loaded

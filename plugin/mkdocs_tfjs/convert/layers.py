@@ -532,6 +532,31 @@ def conv_out(size: int | None, kernel: int, stride: int, dilation: int, padding:
     return (size - (kernel - 1) * dilation - 1) // stride + 1
 
 
+def conv2d_geometry(
+    x: Tensor,
+    kernel: np.ndarray,
+    channels: int,
+    strides: list[int],
+    dilations: list[int],
+    padding: str,
+) -> tuple[tuple, dict[str, Any]]:
+    """Return a 2-D (or depthwise) convolution's output shape and its NHWC attributes."""
+    kh, kw = kernel.shape[:2]
+    shape = (
+        x.shape[0],
+        conv_out(x.shape[1], kh, strides[0], dilations[0], padding),
+        conv_out(x.shape[2], kw, strides[1], dilations[1], padding),
+        channels,
+    )
+    attrs = {
+        "strides": [1, *strides, 1],
+        "dilations": [1, *dilations, 1],
+        "padding": padding,
+        "data_format": "NHWC",
+    }
+    return shape, attrs
+
+
 def conv2d_op(
     call: Call,
     x: Tensor,
@@ -544,19 +569,7 @@ def conv2d_op(
     suffix: str = "",
 ) -> Tensor:
     """Add a 2-D convolution with bias and activation, fused where TF.js can."""
-    kh, kw, _, filters = kernel.shape
-    shape = (
-        x.shape[0],
-        conv_out(x.shape[1], kh, strides[0], dilations[0], padding),
-        conv_out(x.shape[2], kw, strides[1], dilations[1], padding),
-        filters,
-    )
-    attrs = {
-        "strides": [1, *strides, 1],
-        "dilations": [1, *dilations, 1],
-        "padding": padding,
-        "data_format": "NHWC",
-    }
+    shape, attrs = conv2d_geometry(x, kernel, kernel.shape[3], strides, dilations, padding)
     if bias is not None:
         attrs["epsilon"] = 0.0
     k = call.const(suffix + "kernel", kernel)
@@ -683,19 +696,8 @@ def depthwise_op(
     padding: str,
 ) -> Tensor:
     """Add a depthwise convolution with bias and activation, fused where TF.js can."""
-    kh, kw, channels, multiplier = kernel.shape
-    shape = (
-        x.shape[0],
-        conv_out(x.shape[1], kh, strides[0], dilations[0], padding),
-        conv_out(x.shape[2], kw, strides[1], dilations[1], padding),
-        channels * multiplier,
-    )
-    attrs = {
-        "strides": [1, *strides, 1],
-        "dilations": [1, *dilations, 1],
-        "padding": padding,
-        "data_format": "NHWC",
-    }
+    _, _, channels, multiplier = kernel.shape
+    shape, attrs = conv2d_geometry(x, kernel, channels * multiplier, strides, dilations, padding)
     k = call.const("depthwise_kernel", kernel)
     ops = ("DepthwiseConv2dNative", "FusedDepthwiseConv2dNative")
     return biased(call, ops, x, k, bias, act, shape, attrs, call.hint("depthwise"))
