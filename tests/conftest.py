@@ -13,7 +13,7 @@ import subprocess
 import sys
 import textwrap
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -207,6 +207,8 @@ class PageLog:
     console_errors: list[str]
     page_errors: list[str]
     requests: list[str]
+    # Chromium's own advice (a canvas read back too often, say) and the widgets' console.warn.
+    console_warnings: list[str] = field(default_factory=list)
 
     @property
     def errors(self) -> list[str]:
@@ -241,6 +243,8 @@ def page_opener(browser):
             page.add_init_script(init_script)
         log = PageLog([], [], [])
         page.on("console", lambda m: log.console_errors.append(m.text) if m.type == "error" else None)
+        page.on("console",
+                lambda m: log.console_warnings.append(m.text) if m.type == "warning" else None)
         page.on("pageerror", lambda e: log.page_errors.append(str(e)))
         page.on("request", lambda r: log.requests.append(r.url))
         page.goto(url)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import base64
 import json
+import os
 import re
 import shutil
+import stat
 import subprocess
 from pathlib import Path
 
@@ -448,3 +450,105 @@ def test_native_conversion_is_byte_identical_across_fresh_builds(tmp_path):
     assert names == sorted(p.name for p in (tmp_path / "b").iterdir())
     for name in names:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+
+
+def test_converted_model_folders_get_the_same_modes_as_the_rest_of_the_site(project, shared_cache):
+    # Bug caught (issue 17, bug 1): the model folders were made by mkdtemp (0700) and renamed
+    # into site/, so a web server running as another user answered 404 for model.json.
+    # Two umasks: the folders must follow the umask like every other folder, not a fixed mode.
+    project.config({"cache_dir": str(shared_cache)})
+    project.page("index.md", PALETTE_BLOCK)
+    for umask, folder_mode, file_mode in ((0o022, 0o755, 0o644), (0o002, 0o775, 0o664)):
+        before = os.umask(umask)
+        try:
+            result = project.build()
+        finally:
+            os.umask(before)
+        assert result.returncode == 0, result.output
+        models = project.site / "assets/tfjs/models"
+        assert stat.S_IMODE((project.site / "assets").stat().st_mode) == folder_mode
+        folders = [p for p in models.rglob("*") if p.is_dir()] + [models]
+        files = [p for p in models.rglob("*") if p.is_file()]
+        assert len(folders) == 2 and len(files) == 2, (folders, files)
+        assert {oct(stat.S_IMODE(p.stat().st_mode)) for p in folders} == {oct(folder_mode)}, umask
+        assert {oct(stat.S_IMODE(p.stat().st_mode)) for p in files} == {oct(file_mode)}, umask
+
+
+SHIPPED_FILES = sorted(p.relative_to(ROOT / "plugin/mkdocs_tfjs").as_posix()
+                       for folder in ("assets", "templates")
+                       for p in (ROOT / "plugin/mkdocs_tfjs" / folder).iterdir() if p.is_file())
+
+
+@pytest.mark.parametrize("shipped", SHIPPED_FILES)
+def test_a_widget_named_like_any_file_the_plugin_ships_is_refused(tmp_path, shipped):
+    # Bug caught: a hand-kept list of reserved names that misses a file (`served-check` was
+    # missing), so the author's `<name>.js` replaced the plugin's in the widgets folder, or
+    # the author's widget took our `<name>.html` template.
+    from mkdocs_tfjs.build import Settings, custom_widgets
+    from mkdocs_tfjs.errors import ConfigError
+
+    name = Path(shipped).name.split(".")[0].replace("_", "-")
+    (tmp_path / "mine.js").write_text("export default {};\n")
+    with pytest.raises(ConfigError) as err:
+        custom_widgets(Settings(project_dir=tmp_path, widgets={name: "mine.js"}))
+    assert str(err.value) == (f"mkdocs.yml: tfjs: widgets: {name}: `{name}` is taken by a built-in module; "
+                              "choose another name")
+    # A name no shipped file has is the author's.
+    assert "my-" + name in custom_widgets(Settings(project_dir=tmp_path, widgets={"my-" + name: "mine.js"}))
+
+
+def test_a_widget_named_served_check_fails_the_build(project):
+    # The issue's case, end to end: an author's served-check.js replaced the plugin's.
+    project.write("mine.js", "export default {};\n")
+    project.config({"widgets": {"served-check": "mine.js"}})
+    project.page("index.md", "# Page\n")
+    result = project.build()
+    assert result.returncode != 0
+    assert ("mkdocs.yml: tfjs: widgets: served-check: `served-check` is taken by a built-in module"
+            in result.output), result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(("options", "files", "message"), [
+    # Bug caught (issue 17, bug 5): a templates_dir naming a missing folder was accepted without
+    # a word, and the author's overrides silently never applied.
+    ({"templates_dir": "overrides"}, {},
+     "ERROR   -  mkdocs.yml: tfjs: templates_dir: `overrides` does not exist ({root}/overrides); create that "
+     "folder with your templates (palette.html, base.html...) or remove the option"),
+    ({"templates_dir": "overrides.html"}, {"overrides.html": "<p>x</p>"},
+     "ERROR   -  mkdocs.yml: tfjs: templates_dir: `overrides.html` is a file, not a folder"),
+    # Bug caught: "tfjs: mkdocs.yml: tfjs: widgets: mine: widgets: ..." said the option three times.
+    ({"widgets": {"mine": "docs/widgets/mine.js"}}, {},
+     "ERROR   -  mkdocs.yml: tfjs: widgets: `mine: docs/widgets/mine.js` does not exist;"),
+    ({"widgets": {"mine": "../mine.js"}}, {},
+     "ERROR   -  mkdocs.yml: tfjs: widgets: `mine: ../mine.js` points outside the project folder"),
+])
+def test_bad_folders_and_modules_in_mkdocs_yml_fail_saying_the_option_once(project, options, files, message):
+    for rel, text in files.items():
+        project.write(rel, text)
+    project.config(options)
+    project.page("index.md", "# Page\n")
+    result = project.build()
+    assert result.returncode != 0
+    assert message.format(root=project.root.resolve()) in result.output, result.output
+    assert result.output.count("tfjs:") == 1, result.output
+    assert "Traceback" not in result.output
+
+
+def test_an_op_tensorflowjs_lacks_is_reported_with_its_layer(project):
+    # Bug caught: "TensorFlow.js has no kernel for these ops: Erfc" named no layer, and the
+    # author had to guess which of the model's layers to rewrite. TensorFlow's gelu (exact)
+    # is 0.5·x·erfc(-x/√2); the native converter lowers it to Erf, so `converter: tensorflow`.
+    import keras
+
+    keras.Sequential([keras.Input((5,)), keras.layers.Dense(8, name="plain"),
+                      keras.layers.Dense(8, activation="gelu", name="smooth"),
+                      keras.layers.Dense(15, activation="sigmoid", name="colours")]).save(
+        project.root / "models" / "gelu.keras")
+    project.config()
+    project.page("index.md", "# T\n\n```tfjs\nmodel: models/gelu.keras\nwidget: palette\n"
+                             "converter: tensorflow\n```\n")
+    result = project.build()
+    assert result.returncode != 0
+    assert ("docs/index.md:3: models/gelu.keras: TensorFlow.js has no kernel for these ops: Erfc (in layer "
+            "`smooth`)") in result.output, result.output

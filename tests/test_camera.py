@@ -173,9 +173,11 @@ def open_camera_page(camera_browser):
     """Open a page in a fresh context, the camera allowed or not, with the stream probe."""
     with page_opener(camera_browser) as open_page:
 
-        def open_(url: str, allow: bool = True, wait_ready: bool = True):
+        def open_(url: str, allow: bool = True, wait_ready: bool = True, gate: bool = False):
+            # gate: getUserMedia waits for the test (CAMERA_GATE).
             return open_page(url, wait_ready=WIDGET if wait_ready else None,
-                             init_script=STREAM_PROBE, permissions=["camera"] if allow else [])
+                             init_script=(CAMERA_GATE if gate else "") + STREAM_PROBE,
+                             permissions=["camera"] if allow else [])
 
         yield open_
 
@@ -375,6 +377,91 @@ def test_a_hidden_page_releases_the_camera(camera_site, open_camera_page):
     page.evaluate(HIDE_PAGE)
     wait_released(page)
     assert camera_state(page) == "off" and status(page) == "Camera off: the page was hidden."
+    assert not log.errors, log.errors
+
+
+# -- (b2) the camera is released when stopped while it still starts --------------------------
+
+# getUserMedia held back until the test opens the gate, as a browser holds it while it asks
+# the reader: the real call (Chromium's fake device) runs only then. Put before STREAM_PROBE,
+# which then records the stream the page gets late.
+CAMERA_GATE = """
+window.__cameraAsked = 0;
+window.__cameraGate = new Promise((resolve) => { window.__openCameraGate = resolve; });
+if (window.MediaDevices) {
+    const getUserMedia = MediaDevices.prototype.getUserMedia;
+    MediaDevices.prototype.getUserMedia = async function (...args) {
+        window.__cameraAsked += 1;
+        await window.__cameraGate;
+        return getUserMedia.apply(this, args);
+    };
+}
+"""
+
+SECOND_PRESS = "id => document.querySelector('#' + id + ' .tfjs-camera').click()"
+STARTING = "id => document.getElementById(id).dataset.camera === 'starting' && window.__cameraAsked"
+OFF = "id => document.getElementById(id).dataset.camera === 'off'"
+
+
+def leave_for_the_other_page(page) -> None:
+    """Follow the link to the other page: Material's instant navigation disposes the widget."""
+    page.evaluate("window.__sameDocument = true")
+    page.locator(".md-content").get_by_role("link", name="Other page").click()
+    page.wait_for_url("**/other/")
+    page.wait_for_function("window.tfjsWidgets.ids().length === 0")
+    assert page.evaluate("window.__sameDocument") is True, "instant navigation, not a reload"
+
+
+# What ends the camera before the browser has answered, and the status it leaves (None: the
+# widget is gone).
+WHILE_STARTING = {
+    "second press": (lambda page: page.evaluate(SECOND_PRESS, WIDGET), "Camera off."),
+    "instant navigation": (leave_for_the_other_page, None),
+    # Any page script that takes the widget out: the runtime's next scan disposes it.
+    "widget removed": (lambda page: page.evaluate(
+        "id => { document.getElementById(id).remove(); window.tfjsWidgets.scan(); }", WIDGET), None),
+    "page hidden": (lambda page: page.evaluate(HIDE_PAGE), "Camera off: the page was hidden."),
+}
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("stop", list(WHILE_STARTING))
+def test_the_camera_stopped_while_it_starts_is_released_as_soon_as_it_comes(
+    camera_site, open_camera_page, stop
+):
+    # Catches: a stream that the browser hands over after the reader pressed Stop, navigated
+    # away (the widget disposed) or left the tab, kept running: the camera light stays on,
+    # frames are classified, or the widget says "on". The late stream's tracks must end in
+    # the same task that receives it, before the video gets it.
+    page, log = open_camera_page(camera_site, gate=True)
+    before = inferences(page, WIDGET)
+    button = page.locator(f"#{WIDGET} .tfjs-camera")
+    button.click()
+    page.wait_for_function(STARTING, arg=WIDGET)
+    assert button.text_content() == "Stop camera" and status(page) == "Asking for the camera…"
+    page.evaluate("id => { window.__video = document.querySelector('#' + id + ' video'); }",
+                  WIDGET)
+    action, message = WHILE_STARTING[stop]
+    action(page)
+    if message is not None:
+        page.wait_for_function(OFF, arg=WIDGET)
+        assert status(page) == message and button.text_content() == "Use camera"
+    assert page.evaluate("window.__streams.length") == 0, "nothing was asked of the device yet"
+    page.evaluate("window.__openCameraGate()")
+    # The page's code after getUserMedia runs in the same microtask checkpoint as the probe
+    # that records the stream, so once the stream is seen here the page has dealt with it.
+    page.wait_for_function("window.__streams.length === 1")
+    ended = page.evaluate("window.__streams[0].getTracks().map(t => t.readyState)")
+    assert ended and set(ended) == {"ended"}, ended
+    assert page.evaluate("window.__video.srcObject") is None
+    if message is not None:
+        # Nothing reaches the model, the widget still says off, and the button works again.
+        assert page.evaluate("id => window.tfjsWidgets.idle(id)", WIDGET)["inferences"] == before
+        assert camera_state(page) == "off" and status(page) == message
+        if stop == "second press":
+            start_camera(page)
+            button.click()
+            wait_released(page)
     assert not log.errors, log.errors
 
 

@@ -52,8 +52,8 @@ def test_custom_widget_module_ships_beside_the_runtime_with_its_keys(project):
 
 
 @pytest.mark.parametrize(("widgets", "message"), [
-    ({"shout": "../outside.js"}, "mkdocs.yml: tfjs: widgets: shout: `widgets: ../outside.js` points outside the project folder"),
-    ({"shout": "missing.js"}, "mkdocs.yml: tfjs: widgets: shout: `widgets: missing.js` does not exist"),
+    ({"shout": "../outside.js"}, "mkdocs.yml: tfjs: widgets: `shout: ../outside.js` points outside the project folder"),
+    ({"shout": "missing.js"}, "mkdocs.yml: tfjs: widgets: `shout: missing.js` does not exist"),
     ({"palette": "shout.js"}, "`palette` is taken by a built-in module; choose another name"),
     ({"Shout": "shout.js"}, "a widget name is lower-case letters, digits and '-'"),
     ({"shout": "shout.txt"}, "give the path of an ES module (.js)"),
@@ -119,3 +119,47 @@ def test_write_your_own_widget_page_runs_its_example(demo_url, open_page):
     assert abs(shown - expected(221, 44)) <= 1
     assert expected(221, 44) - expected(200, 44) > 200, "the example must visibly respond"
     assert not log.page_errors and not log.console_errors
+
+
+# A module that registers another name than its `widgets:` key, and one cut short (a syntax error).
+MISNAMED = 'import { registerWidget } from "./runtime.js";\nclass Mine {}\nregisterWidget("other", Mine);\n'
+CUT_SHORT = 'import { registerWidget } from "./runtime.js";\nclass Broken {\n  constructor(ctx) {\n'
+
+
+@pytest.mark.browser
+def test_a_misnamed_or_broken_widget_module_says_which_file_and_why(project, serve, open_page):
+    # Bugs caught: a module that registers `other` under the key `mine` left its widget at
+    # "Loading the model…" forever with nothing in the console; a module with a syntax error
+    # said "Unexpected end of input" without naming the file. Both must end in the widget's
+    # error state, name the module and its `widgets:` key, say it in the console, and leave
+    # the page's other widgets working.
+    (project.root / "mine.js").write_text(MISNAMED)
+    (project.root / "broken.js").write_text(CUT_SHORT)
+    project.config({"widgets": {"mine": "mine.js", "broken": "broken.js"}})
+    blocks = [PALETTE_BLOCK.replace("title: Palette generator", "id: fine")]
+    for name in ("mine", "broken"):
+        blocks.append(f"```tfjs\nmodel: models/palette/generator.keras\nwidget: {name}\nid: {name}\n```\n")
+    project.page("index.md", "\n".join(blocks))
+    result = project.build("--strict")
+    assert result.returncode == 0, result.output
+    page, log = open_page(serve(project.site), wait_ready="fine")
+    expected = {
+        "mine": "the widget module mine.js (`mine` under `widgets:` in mkdocs.yml) registered the "
+                "widget 'other' instead of 'mine': call registerWidget(\"mine\", ...) in it, or use "
+                "its name under `widgets:` and in `widget:`",
+        "broken": "the widget module broken.js (`broken` under `widgets:` in mkdocs.yml) could not "
+                  "run: SyntaxError: Unexpected end of input",
+    }
+    for name, message in expected.items():
+        outcome = page.evaluate(
+            "id => window.tfjsWidgets.ready(id).then(() => 'ready', e => e.message)", name)
+        assert outcome == message
+        assert page.locator(f"#{name}").get_attribute("data-state") == "error"
+        status = page.locator(f"#{name} .tfjs-status").text_content()
+        assert status == "This widget could not start: " + message
+        # Once in the console, however often the page is scanned.
+        assert log.console_warnings.count(f"tfjs widget {name}: {message}") == 1, log.console_warnings
+    page.evaluate("window.tfjsWidgets.scan()")
+    assert page.locator("#fine .tfjs-swatch").count() == 5
+    assert len(log.console_warnings) == 2, log.console_warnings
+    assert not log.page_errors, log.page_errors

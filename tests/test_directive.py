@@ -99,3 +99,36 @@ def test_a_block_inside_a_blockquote_is_found_and_replaced_inside_it():
 def test_a_blockquote_that_ends_before_the_fence_closes_leaves_it_unclosed():
     blocks = find_blocks("> ```tfjs\n> model: m.keras\n\nOutside\n```\n")
     assert len(blocks) == 1 and not blocks[0].closed and blocks[0].body == "model: m.keras"
+
+
+def test_a_closing_fence_indented_four_spaces_is_a_line_of_the_block():
+    # Bug caught: any run of backticks closed the fence, however indented; Python-Markdown
+    # and CommonMark both keep "    ```" as text, so the next fence's opening closed this one.
+    md = "```tfjs\nmodel: a.keras\n    ```\n\ntext\n\n```\n"
+    (block,) = find_blocks(md)
+    assert block.closed and block.body == "model: a.keras\n    ```\n\ntext\n"
+
+
+def test_a_fence_in_a_list_item_ends_with_the_item():
+    # Bug caught: the fence ran past its list item and took the next block's lines as its
+    # own; MkDocs shows the unclosed one as text and renders the next block.
+    md = "-   item\n\n    ```tfjs\n    model: a.keras\n\nOutside.\n\n```tfjs\nmodel: b.keras\n```\n"
+    first, second = find_blocks(md)
+    assert not first.closed and first.body == "model: a.keras\n"
+    assert second.closed and read_block(second, "p.md").values == {"model": "b.keras"}
+
+
+def test_a_deeper_blockquote_inside_a_fence_neither_closes_it_nor_loses_its_markers():
+    md = "`````\n> `````\n```tfjs\nmodel: x\n```\n`````\n"
+    assert find_blocks(md) == []
+    (block,) = find_blocks("```tfjs\nmodel: a\n> ```\n")
+    assert not block.closed and block.body == "model: a\n> ```\n"
+
+
+def test_a_block_touching_text_becomes_a_paragraph_of_its_own():
+    # Bug caught: "Text\n```tfjs…```\nMore" became "Text\nTOKEN\nMore", one paragraph, and
+    # the widget's <div> landed inside a <p>. In a blockquote the blank line keeps its '>'.
+    md = "Text\n```tfjs\nmodel: m\n```\nMore\n"
+    assert replace_blocks(md, find_blocks(md), ["TOKEN"]) == "Text\n\nTOKEN\n\nMore\n"
+    quoted = "> Text\n> ```tfjs\n> model: m\n> ```\n> More\n"
+    assert replace_blocks(quoted, find_blocks(quoted), ["TOKEN"]) == "> Text\n>\n> TOKEN\n>\n> More\n"

@@ -254,3 +254,18 @@ def test_fifty_predictions_leak_no_tensors(handwriting_page):
     page.locator("#tfjs-handwriting-1 .tfjs-clear").click()
     recognise(page, "tfjs-handwriting-1", digit)
     assert page.evaluate("window.tfjsWidgets.memory().numTensors") == after_first
+
+
+@pytest.mark.browser
+def test_drawings_leave_the_console_clean(handwriting_page):
+    # Bug caught: reading the drawing back from fabric's canvas made Chromium warn
+    # "Canvas2D: Multiple readback operations using getImageData are faster with the
+    # willReadFrequently attribute set to true" from the second drawing on.
+    page, log = handwriting_page
+    before = len(log.console_warnings)
+    for _, image in held_out_digits()[:3]:
+        page.locator("#tfjs-handwriting-1 .tfjs-clear").click()
+        recognise(page, "tfjs-handwriting-1", image)
+    page.evaluate("window.tfjsWidgets.inspect('tfjs-handwriting-1')")  # a fourth read, for tests
+    assert log.console_warnings[before:] == []
+    assert not log.console_errors and not log.page_errors

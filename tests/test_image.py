@@ -269,6 +269,36 @@ def test_every_decoded_bitmap_is_closed_even_when_showing_it_fails(image_site, s
 
 
 @pytest.mark.browser
+def test_a_picture_that_cannot_be_decoded_clears_the_previous_one_and_its_bars(
+        image_site, image_page, tmp_path):
+    # Bug caught: a file that is no picture left the previous picture and its classes on
+    # screen beside the error, as if they were the answer for the new file.
+    _, images, _ = image_site
+    page, _ = image_page
+    upload(page, "w-scale", images[0])
+    assert page.locator("#w-scale .tfjs-img-preview").is_visible()
+    assert page.locator("#w-scale .tfjs-topk-item").count() == 3
+    bad = tmp_path / "notes.png"
+    bad.write_bytes(b"these are notes, not a PNG")
+    page.locator("#w-scale .tfjs-file").set_input_files(str(bad))
+    page.wait_for_function("document.querySelector('#w-scale .tfjs-status').textContent"
+                           ".startsWith('Could not read notes.png') "
+                           "&& !window.tfjsWidgets.stats('w-scale').busy")
+    # Chromium's words for an undecodable file follow; the rest is the widget's.
+    assert page.locator("#w-scale .tfjs-status").text_content().startswith(
+        "Could not read notes.png as a picture (")
+    assert page.locator("#w-scale .tfjs-img-preview").is_hidden()
+    assert page.locator("#w-scale .tfjs-img-hint").is_visible()
+    assert page.locator("#w-scale .tfjs-topk-item").count() == 0
+    assert page.locator("#w-scale .tfjs-img-time").text_content() == ""
+    assert page.evaluate("window.tfjsWidgets.inspect('w-scale')") is None
+    # And the next picture shows as before.
+    upload(page, "w-scale", images[2])
+    assert page.locator("#w-scale .tfjs-img-preview").is_visible()
+    assert page.locator("#w-scale .tfjs-topk-item").count() == 3
+
+
+@pytest.mark.browser
 def test_exif_orientation_is_honoured(image_site, image_page, tmp_path):
     from PIL import Image
 

@@ -3,10 +3,14 @@
 Each case is a tiny Keras model around one layer and option. It is saved
 as a Keras user would save it, converted by the native converter
 (``quantize: none``), run by TF.js's CPU backend in Node.js (all cases in one
-process), and compared with ``model.predict`` of the same model. A wrong
+process), and compared with Keras's own output for the same model. A wrong
 padding, stride, default, axis, weight order or activation formula fails
-its case. The tolerance, 5e-6, sits just above the largest error measured
-over all cases (3.8e-6: float32 rounding through a folded BatchNormalization).
+its case; the cases cover every option of every lowered layer, not only its
+defaults. Each case's ``model.json`` signature must also carry Keras's own
+static input and output shapes (unknown sizes included), and every entry of
+``LAYERS`` must be reached by some case. The tolerance, 5e-6, sits just above
+the largest error measured over all 269 cases (3.8e-6: float32 rounding
+through a folded BatchNormalization, and through exp).
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ class Case:
     low: float = -2.0
     high: float = 2.0
     save: str = "keras"  # keras | h5 | npz
+    prepare: object = None  # (x) -> x: shapes the random input (e.g. masked steps)
 
 
 def seq(*layers, shape):
@@ -65,12 +70,9 @@ def cases() -> list[Case]:
     add(one(lambda: layers.Dense(7, use_bias=False, activation="tanh"), (5,), id="dense-nobias"))
     add(one(lambda: layers.Dense(6, activation="sigmoid"), (3, 5), id="dense-rank3"))
     add(one(lambda: layers.Dense(4), (3, 2, 5), id="dense-rank4"))
-    for name in ["relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "sigmoid", "hard_sigmoid",
-                 "silu", "swish", "hard_silu", "hard_swish", "mish", "softplus", "softsign", "tanh",
-                 "exponential", "linear", "softmax", "log_softmax"]:
+    for name in ACTIVATIONS:
         add(Case(f"activation-{name}", lambda name=name: seq(layers.Dense(6), layers.Activation(name), shape=(4,)),
                  (4,), low=-4, high=4))
-    add(Case("dense-activation-gelu", lambda: seq(layers.Dense(6, activation="gelu"), shape=(4,)), (4,), low=-4, high=4))
     for name, make in [
         ("dropout", lambda: layers.Dropout(0.5)), ("spatial-dropout1d", lambda: layers.SpatialDropout1D(0.5)),
         ("gaussian-noise", lambda: layers.GaussianNoise(1.0)), ("gaussian-dropout", lambda: layers.GaussianDropout(0.5)),
@@ -174,7 +176,156 @@ def cases() -> list[Case]:
     add(Case("conv-bn-h5", lambda: trained_bn(seq(layers.Conv2D(4, 3), layers.BatchNormalization(), layers.Activation("relu"), layers.Flatten(), layers.Dense(3, activation="softmax"), shape=(6, 6, 2))), (6, 6, 2), save="h5"))
     add(Case("nested-sequential-npz", nested_model, (6,), save="npz"))
     add(Case("conv-bn-npz", lambda: trained_bn(seq(layers.Conv2D(4, 3), layers.BatchNormalization(), layers.Dense(3), shape=(6, 6, 2))), (6, 6, 2), save="npz"))
+    return out + option_cases()
+
+
+#: Every activation the lowering knows by name: each gets a case as an ``Activation``
+#: layer and as a layer's own ``activation=`` (fused into the kernel or not).
+ACTIVATIONS = ["relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "sigmoid", "hard_sigmoid",
+               "silu", "swish", "hard_silu", "hard_swish", "mish", "softplus", "softsign", "tanh",
+               "exponential", "linear", "softmax", "log_softmax"]
+
+
+def option_cases() -> list[Case]:
+    """Non-default options: each case fails on a lowering that ignores or misreads its option."""
+    import keras
+
+    layers = keras.layers
+    out: list[Case] = []
+    add = out.append
+    # -- activations by name in a layer's `activation=`: Dense (fused MatMul), Dense without
+    # a bias (no fused op), Conv2D (fused Conv2D) and DepthwiseConv2D (fused depthwise).
+    for name in ACTIVATIONS:
+        # exp's float32 rounding grows with its value: a smaller range keeps 5e-6 absolute.
+        span = 1 if name == "exponential" else 4
+        add(one(lambda name=name: layers.Dense(6, activation=name), (4,), id=f"dense-activation-{name}", low=-span, high=span))
+    for name in ("relu", "relu6", "elu", "sigmoid", "hard_swish", "softmax"):
+        add(one(lambda name=name: layers.Dense(6, use_bias=False, activation=name), (4,), id=f"dense-nobias-{name}", low=-4, high=4))
+        add(one(lambda name=name: layers.Conv2D(3, 2, activation=name), (4, 4, 2), id=f"conv2d-activation-{name}", low=-4, high=4))
+        add(one(lambda name=name: layers.DepthwiseConv2D(2, activation=name), (4, 4, 2), id=f"depthwise-activation-{name}", low=-4, high=4))
+    # -- activation layers' parameters
+    add(one(lambda: layers.ReLU(max_value=6.0, negative_slope=0.3), (6,), id="relu-max6-negative-slope", low=-8, high=8))
+    add(one(lambda: layers.ReLU(negative_slope=0.25, threshold=0.7), (6,), id="relu-threshold-negative-slope"))
+    add(one(lambda: layers.ReLU(max_value=0.8, threshold=0.3), (6,), id="relu-threshold-max-value"))
+    add(one(lambda: layers.LeakyReLU(), (6,), id="leaky-relu-default"))
+    add(one(lambda: layers.LeakyReLU(negative_slope=1.7), (6,), id="leaky-relu-steep"))
+    add(one(lambda: layers.ELU(), (6,), id="elu-default", low=-4, high=4))
+    add(one(lambda: layers.ELU(alpha=2.5), (6,), id="elu-alpha-large", low=-4, high=4))
+    # -- BatchNormalization alone (not folded): first layer, or after a merge
+    add(Case("batchnorm-first-epsilon", lambda: trained_bn(seq(layers.BatchNormalization(epsilon=0.5), shape=(5,))), (5,)))
+    for name, kw in [("center-off", {"center": False}), ("scale-off", {"scale": False}),
+                     ("both-off", {"center": False, "scale": False}), ("epsilon", {"epsilon": 0.3})]:
+        add(Case(f"batchnorm-after-add-{name}", lambda kw=kw: trained_bn(merge_model(layers.Add(), then=layers.BatchNormalization(**kw))), (4,)))
+    add(Case("batchnorm-first-both-off", lambda: trained_bn(seq(layers.BatchNormalization(center=False, scale=False, epsilon=0.2), shape=(3, 4))), (3, 4)))
+    add(Case("batchnorm-folded-epsilon", lambda: trained_bn(seq(layers.Conv2D(4, 3), layers.BatchNormalization(epsilon=0.4, center=False), shape=(5, 5, 2))), (5, 5, 2)))
+    # -- dilation
+    for pad in ("valid", "same"):
+        add(one(lambda pad=pad: layers.Conv1D(3, 3, dilation_rate=2, padding=pad), (11, 2), id=f"conv1d-dilated-{pad}"))
+        add(one(lambda pad=pad: layers.Conv2D(3, (3, 2), dilation_rate=(2, 3), padding=pad), (9, 10, 2), id=f"conv2d-dilated-nonsquare-{pad}"))
+        add(one(lambda pad=pad: layers.DepthwiseConv2D((2, 3), dilation_rate=(3, 2), padding=pad), (9, 9, 2), id=f"depthwise-dilated-{pad}"))
+        add(one(lambda pad=pad: layers.SeparableConv2D(3, 3, dilation_rate=2, padding=pad), (9, 8, 2), id=f"separable2d-dilated-{pad}"))
+        add(one(lambda pad=pad: layers.SeparableConv1D(3, 2, dilation_rate=3, padding=pad), (10, 2), id=f"separable1d-dilated-{pad}"))
+    add(one(lambda: layers.Conv2D(4, 3, groups=4, dilation_rate=2, padding="same"), (7, 7, 4), id="conv2d-groups-per-channel-dilated"))
+    add(one(lambda: layers.Conv2D(4, 3, groups=2, dilation_rate=(1, 2)), (7, 7, 4), id="conv2d-groups-dilated"))
+    # -- `same` padding with even kernels and strides > 1 (TensorFlow pads one more after than
+    # before) and non-square kernels and strides (height != width)
+    for size in ((7, 8), (8, 7)):
+        tag = f"{size[0]}x{size[1]}"
+        add(one(lambda: layers.Conv2D(3, 4, strides=2, padding="same"), (*size, 2), id=f"conv2d-same-even-{tag}"))
+        add(one(lambda: layers.Conv2D(3, (2, 4), strides=(3, 2), padding="same"), (*size, 2), id=f"conv2d-same-nonsquare-{tag}"))
+        add(one(lambda: layers.DepthwiseConv2D((4, 2), strides=(2, 3), padding="same"), (*size, 2), id=f"depthwise-same-even-{tag}"))
+        add(one(lambda: layers.SeparableConv2D(3, (2, 4), strides=(2, 1), padding="same"), (*size, 2), id=f"separable2d-same-even-{tag}"))
+        for cls in ("MaxPooling2D", "AveragePooling2D"):
+            add(one(lambda cls=cls: getattr(layers, cls)(2, strides=2, padding="same"), (*size, 2), id=f"{cls}-same-even-{tag}"))
+            add(one(lambda cls=cls: getattr(layers, cls)((4, 2), strides=(3, 1), padding="same"), (*size, 2), id=f"{cls}-same-nonsquare-{tag}"))
+            add(one(lambda cls=cls: getattr(layers, cls)((3, 2), strides=(1, 2)), (*size, 2), id=f"{cls}-valid-nonsquare-{tag}"))
+    for cls in ("MaxPooling1D", "AveragePooling1D"):
+        add(one(lambda cls=cls: getattr(layers, cls)(4, strides=3, padding="same"), (10, 2), id=f"{cls}-same-even"))
+        add(one(lambda cls=cls: getattr(layers, cls)(3, strides=1), (7, 2), id=f"{cls}-stride1"))
+    add(one(lambda: layers.Conv1D(3, 4, strides=3, padding="same"), (10, 2), id="conv1d-same-even"))
+    add(one(lambda: layers.SeparableConv1D(3, 2, strides=2, padding="same"), (9, 2), id="separable1d-same-even"))
+    add(one(lambda: layers.Conv2D(3, (1, 3), strides=(2, 1), padding="valid"), (7, 8, 2), id="conv2d-valid-nonsquare"))
+    # -- transposed convolution: even kernels, kernel < stride, every output_padding,
+    # non-square, dilation (Keras allows it with strides 1 only)
+    for pad in ("valid", "same"):
+        add(one(lambda pad=pad: layers.Conv2DTranspose(3, 4, strides=2, padding=pad), (3, 4, 2), id=f"conv2d-transpose-even-{pad}"))
+        add(one(lambda pad=pad: layers.Conv2DTranspose(3, 2, strides=3, padding=pad), (3, 4, 2), id=f"conv2d-transpose-kernel-lt-stride-{pad}"))
+        add(one(lambda pad=pad: layers.Conv2DTranspose(3, 1, strides=2, padding=pad), (3, 4, 2), id=f"conv2d-transpose-1x1-{pad}"))
+        for extra in range(3):
+            add(one(lambda pad=pad, extra=extra: layers.Conv2DTranspose(2, 3, strides=3, padding=pad, output_padding=extra), (3, 4, 2),
+                    id=f"conv2d-transpose-output-padding-{extra}-{pad}"))
+        add(one(lambda pad=pad: layers.Conv2DTranspose(2, 4, strides=2, padding=pad, output_padding=1), (3, 4, 2),
+                id=f"conv2d-transpose-even-output-padding-{pad}"))
+        add(one(lambda pad=pad: layers.Conv2DTranspose(3, (3, 4), strides=(2, 3), padding=pad, output_padding=(1, 2)), (3, 4, 2),
+                id=f"conv2d-transpose-nonsquare-{pad}"))
+        add(one(lambda pad=pad: layers.Conv2DTranspose(3, 3, dilation_rate=2, padding=pad), (5, 6, 2), id=f"conv2d-transpose-dilated-{pad}"))
+        add(one(lambda pad=pad: layers.Conv2DTranspose(3, (2, 3), dilation_rate=(3, 2), padding=pad), (5, 6, 2), id=f"conv2d-transpose-dilated-even-{pad}"))
+    # -- the other forms of padding, cropping, resampling and normalisation options
+    add(one(lambda: layers.ZeroPadding2D(2), (4, 3, 2), id="zero-padding2d-int"))
+    add(one(lambda: layers.ZeroPadding2D((1, 2)), (4, 3, 2), id="zero-padding2d-symmetric"))
+    add(one(lambda: layers.ZeroPadding1D((1, 3)), (4, 2), id="zero-padding1d-asymmetric"))
+    add(one(lambda: layers.Cropping2D(1), (6, 5, 2), id="cropping2d-int"))
+    add(one(lambda: layers.Cropping2D((2, 1)), (6, 5, 2), id="cropping2d-symmetric"))
+    add(one(lambda: layers.Cropping1D(2), (7, 2), id="cropping1d-int"))
+    add(one(lambda: layers.UpSampling2D((3, 2)), (3, 4, 2), id="upsampling2d-nearest-nonsquare"))
+    add(one(lambda: layers.Permute((3, 1, 2)), (3, 4, 2), id="permute-cycle"))
+    add(Case("layernorm-epsilon-no-scale", lambda: randomized(seq(layers.LayerNormalization(epsilon=0.5, scale=False), shape=(3, 6))), (3, 6)))
+    add(one(lambda: layers.UnitNormalization(axis=[1, 2]), (3, 4), id="unit-normalization-axes"))
+    add(Case("prelu-per-element", lambda: randomized(seq(layers.PReLU(), shape=(3, 4))), (3, 4)))
+    for cls in ("Add", "Average", "Maximum"):
+        add(Case(f"merge-{cls.lower()}-three", lambda cls=cls: merge_three(getattr(layers, cls)()), (4,)))
+    # -- the layers no case above reaches
+    add(one(lambda: layers.AlphaDropout(0.5), (6,), id="alpha-dropout"))
+    add(one(lambda: layers.SpatialDropout3D(0.5), (2, 3, 3, 2), id="spatial-dropout3d"))
+    add(one(lambda: layers.Masking(mask_value=0.5), (5, 3), id="masking", prepare=masked_steps))
+    add(Case("masking-zero", lambda: seq(layers.Masking(), layers.Dense(2), shape=(5, 3)), (5, 3), prepare=masked_steps))
+    for cls in ("GlobalAveragePooling3D", "GlobalMaxPooling3D"):
+        add(one(lambda cls=cls: getattr(layers, cls)(), (2, 3, 4, 2), id=f"{cls}"))
+        add(one(lambda cls=cls: getattr(layers, cls)(keepdims=True), (2, 3, 4, 2), id=f"{cls}-keepdims"))
+    add(one(lambda: layers.GlobalMaxPooling1D(keepdims=True), (6, 3), id="GlobalMaxPooling1D-keepdims"))
+    add(Case("custom-scale-layer", custom_scale_model, (4,)))
+    add(Case("ops-maximum-minimum", ops_extrema_model, (4,)))
+    # -- sizes unknown until the model runs: the signature keeps them as -1
+    add(Case("conv1d-unknown-length", lambda: seq(layers.Conv1D(3, 3, padding="same"), layers.GlobalMaxPooling1D(), shape=(None, 2)), (7, 2)))
+    add(Case("dense-unknown-steps", lambda: seq(layers.Dense(3, activation="tanh"), shape=(None, 4)), (5, 4)))
+    add(Case("global-pool-unknown-size", lambda: seq(layers.Conv2D(3, 2, strides=2, padding="same"), layers.GlobalAveragePooling2D(), shape=(None, None, 2)), (5, 6, 2)))
     return out
+
+
+def merge_three(merge):
+    import keras
+
+    x = keras.Input((4,))
+    parts = [keras.layers.Dense(4, activation=a)(x) for a in ("tanh", None, "sigmoid")]
+    return keras.Model(x, merge(parts))
+
+
+def masked_steps(x):
+    """Set some time steps to the mask value (0.5 or 0.0 by the case) in every feature."""
+    x = x.copy()
+    x[:, 1, :] = 0.5
+    x[0, 3, :] = 0.5
+    x[:, 4, :] = 0.0
+    return x
+
+
+def custom_scale_model():
+    import keras
+    from keras.src.applications.inception_resnet_v2 import CustomScaleLayer
+
+    x = keras.Input((4,))
+    a, b = keras.layers.Dense(4)(x), keras.layers.Dense(4, activation="tanh")(x)
+    return keras.Model(x, CustomScaleLayer(0.17)([a, b]))
+
+
+def ops_extrema_model():
+    import keras
+
+    x = keras.Input((4,))
+    y = keras.layers.Dense(6)(x)
+    y = keras.ops.maximum(keras.ops.minimum(y, 0.8), -0.3)
+    y = keras.ops.true_divide(y, keras.layers.Dense(6, activation="sigmoid")(x))
+    return keras.Model(x, keras.ops.maximum(y, keras.layers.Dense(6)(x)))
 
 
 def randomized(model):
@@ -205,7 +356,7 @@ def adapted_normalization():
     return seq(norm, keras.layers.Dense(2), shape=(3,))
 
 
-def merge_model(merge, reshape=False):
+def merge_model(merge, reshape=False, then=None):
     import keras
 
     x = keras.Input((4,))
@@ -213,7 +364,8 @@ def merge_model(merge, reshape=False):
     b = keras.layers.Dense(4)(x)
     if reshape:
         a, b = keras.layers.Reshape((2, 2))(a), keras.layers.Reshape((2, 2))(b)
-    return keras.Model(x, merge([a, b]))
+    y = merge([a, b])
+    return keras.Model(x, then(y) if then is not None else y)
 
 
 def ops_model():
@@ -262,27 +414,67 @@ def shared_model():
 
 
 CASES = cases()
+assert len({c.id for c in CASES}) == len(CASES), "two cases share an id"
+
+
+@dataclass
+class Outcome:
+    expected: np.ndarray
+    got: list | str  # TF.js's outputs, or why there are none
+    signature: dict | None = None  # model.json's "signature"
+    keras_shapes: tuple = ()  # (inputs, outputs): Keras's own static shapes, None unknown
+    keys: frozenset = frozenset()  # the LAYERS keys of the saved model's config
+
+
+def config_keys(config: dict) -> set[str]:
+    """Return the LAYERS keys a saved model config uses, nested models' included."""
+    from mkdocs_tfjs.convert.keras_config import MODEL_CLASSES
+    from mkdocs_tfjs.convert.native import layer_key
+
+    keys = set()
+    for entry in config.get("config", {}).get("layers", []):
+        key = layer_key(entry)
+        keys |= config_keys(entry) if key in MODEL_CLASSES else {key}
+    return keys
+
+
+def case_input(case: Case, rng: np.random.Generator) -> np.ndarray:
+    """Return a batch of three random inputs for ``case``, in its dtype and range."""
+    shape = (3, *case.shape)
+    if case.dtype == "int32":
+        x = rng.integers(case.low, case.high, size=shape).astype("int32")
+    else:
+        x = rng.uniform(case.low, case.high, size=shape).astype("float32")
+    return case.prepare(x) if case.prepare is not None else x
 
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
-    """Save, convert and run every case once; return {id: (expected, got, error)}."""
+    """Save, convert and run every case once; return {id: Outcome}."""
+    import json
+
     import keras
+
+    from mkdocs_tfjs.convert.keras_config import read_config
 
     keras.utils.set_random_seed(3)
     root = tmp_path_factory.mktemp("layers")
     rng = np.random.default_rng(0)
-    runs, expected, failures = [], {}, {}
+    runs, outcomes = [], {}
     for case in CASES:
-        model = case.build()
+        try:
+            model = case.build()
+        except Exception as exc:  # noqa: BLE001 - reported by the case's own test
+            outcomes[case.id] = Outcome(np.zeros(0), f"Keras cannot build it: {exc}")
+            continue
         folder = root / case.id
         folder.mkdir()
-        shape = (3, *case.shape)
-        if case.dtype == "int32":
-            x = rng.integers(case.low, case.high, size=shape).astype("int32")
-        else:
-            x = rng.uniform(case.low, case.high, size=shape).astype("float32")
-        expected[case.id] = np.asarray(model.predict(x, verbose=0))
+        x = case_input(case, rng)
+        # Calling the model runs Keras's own layers eagerly: ten times cheaper than predict(),
+        # which traces a tf.function per model (the same values to 1e-6).
+        expected = keras.ops.convert_to_numpy(model(x, training=False))
+        outcome = outcomes[case.id] = Outcome(expected, "not run")
+        outcome.keras_shapes = tuple([tuple(t.shape) for t in ts] for ts in (model.inputs, model.outputs))
         source = folder / f"model.{'keras' if case.save != 'h5' else 'h5'}"
         if case.save == "npz":
             from keras.src.saving import saving_lib
@@ -290,26 +482,85 @@ def results(tmp_path_factory):
             saving_lib.save_model(model, source, weights_format="npz")
         else:
             model.save(source)
+        outcome.keys = frozenset(config_keys(read_config(source, case.id)[0]))
         out = folder / "tfjs"
         try:
             convert_model(source, out, "none", case.id, Choice("native"))
         except Exception as exc:  # noqa: BLE001 - reported by the case's own test
-            failures[case.id] = f"conversion failed: {type(exc).__name__}: {exc}"
+            outcome.got = f"conversion failed: {type(exc).__name__}: {exc}"
             continue
+        outcome.signature = json.loads((out / "model.json").read_text())["signature"]
         runs.append((case, out, [x]))
     got = run_models([(out, inputs) for _, out, inputs in runs])
-    results = {case.id: (expected[case.id], result) for (case, _, _), result in zip(runs, got, strict=True)}
-    results.update({key: (expected[key], message) for key, message in failures.items()})
-    return results
+    for (case, _, _), result in zip(runs, got, strict=True):
+        outcomes[case.id].got = result
+    return outcomes
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_layer_matches_keras(results, case):
-    expected, got = results[case.id]
+    outcome = results[case.id]
+    expected, got = outcome.expected, outcome.got
     assert not isinstance(got, str), got
     assert got[0].shape == expected.shape
     error = float(np.abs(got[0] - expected).max())
     assert error <= case.tol, f"max abs error {error:.3g} > {case.tol}"
+
+
+def signature_shapes(entries: dict) -> list[tuple]:
+    """Return the shapes of model.json's signature inputs or outputs, in order, None unknown."""
+    shapes = []
+    for key in sorted(entries):
+        dims = entries[key]["tensorShape"].get("dim", [])
+        shapes.append(tuple(None if int(d["size"]) == -1 else int(d["size"]) for d in dims))
+    return shapes
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_signature_shapes_match_keras(results, case):
+    """The converted signature's static shapes are Keras's own, unknown sizes included.
+
+    A lowering that computes a wrong static shape (an output size rule, a lost
+    None) can still run in TF.js, whose kernels recompute sizes: only the
+    signature, which a widget reads to size its input, shows it.
+    """
+    outcome = results[case.id]
+    assert outcome.signature is not None, outcome.got
+    inputs, outputs = outcome.keras_shapes
+    assert signature_shapes(outcome.signature["inputs"]) == inputs
+    assert signature_shapes(outcome.signature["outputs"]) == outputs
+
+
+#: LAYERS keys no case can reach, and why. Aliases: Keras saves the class under the
+#: name on the right, so a file never holds the alias (and the alias must lower the same).
+ALIASES = {
+    "Convolution1D": "Conv1D", "Convolution2D": "Conv2D", "Convolution2DTranspose": "Conv2DTranspose",
+    "SeparableConvolution1D": "SeparableConv1D", "SeparableConvolution2D": "SeparableConv2D",
+    "MaxPool1D": "MaxPooling1D", "MaxPool2D": "MaxPooling2D",
+    "AvgPool1D": "AveragePooling1D", "AvgPool2D": "AveragePooling2D",
+    "GlobalAvgPool1D": "GlobalAveragePooling1D", "GlobalAvgPool2D": "GlobalAveragePooling2D",
+    "GlobalAvgPool3D": "GlobalAveragePooling3D", "GlobalMaxPool1D": "GlobalMaxPooling1D",
+    "GlobalMaxPool2D": "GlobalMaxPooling2D", "GlobalMaxPool3D": "GlobalMaxPooling3D",
+}
+
+
+def test_every_lowered_layer_has_a_case(results):
+    """Each LAYERS key is used by some case's saved model, or is a Keras alias of one that is.
+
+    A layer added to the table without a parity case fails here; so does an
+    alias Keras does not have (``GlobalAvePool2D`` could never match a file)
+    or one that lowers differently from its class.
+    """
+    import keras
+
+    from mkdocs_tfjs.convert.layers import LAYERS
+
+    covered = set().union(*(o.keys for o in results.values()))
+    missing = sorted(set(LAYERS) - covered - set(ALIASES))
+    assert not missing, f"LAYERS entries without a parity case: {missing}"
+    for alias, name in ALIASES.items():
+        assert getattr(keras.layers, alias, None) is getattr(keras.layers, name), f"keras.layers has no alias {alias} of {name}"
+        assert alias in LAYERS and LAYERS[alias] is LAYERS[name], f"{alias} does not lower as {name}"
 
 
 @pytest.mark.parametrize(("quantize", "tol"), [("float16", 1e-4), ("uint8", 3e-3)])

@@ -229,6 +229,66 @@ def test_without_webgl_and_webassembly_the_cpu_backend_runs_and_says_why(hostile
     assert len(page.locator("#colours .tfjs-swatch").all()) == 5
 
 
+@pytest.fixture(scope="module")
+def cdn_site(tmp_path_factory):
+    """`runtime: cdn` and `backend: wasm`: the WebAssembly binary comes from jsDelivr."""
+    project = Project(tmp_path_factory.mktemp("cdn") / "proj")
+    shutil.copytree(ROOT / "models" / "palette", project.root / "models" / "palette",
+                    ignore=shutil.ignore_patterns("*.py", "*.md"))
+    project.config({"runtime": "cdn"})
+    project.page("index.md", "```tfjs\nmodel: models/palette/generator.keras\nwidget: palette\n"
+                 "id: colours\nbackend: wasm\n```\n")
+    result = project.build("--strict")
+    assert result.returncode == 0, result.output
+    return project.site
+
+
+JSDELIVR = re.compile(r"https://cdn\.jsdelivr\.net/npm/(.+?)@[0-9.]+/(.+)")
+
+
+@pytest.mark.parametrize("cdn", ["unreachable", "tampered"])
+def test_a_cdn_binary_that_cannot_be_fetched_is_told_from_one_that_fails_its_hash(
+        cdn_site, serve, browser, cdn):
+    # Bug caught: one message ("does not match its integrity hash, or could not be fetched")
+    # for both, so an author whose CDN is down (or blocked) goes looking for a tampered
+    # file, and one whose CDN serves other bytes goes looking for a network fault.
+    context = browser.new_context()
+
+    def jsdelivr(route):
+        if cdn == "unreachable":
+            route.abort("internetdisconnected")
+            return
+        # Offline jsDelivr: npm's bytes (what jsDelivr serves), one bit of the binary flipped.
+        package, file = JSDELIVR.match(route.request.url).groups()
+        body = (ROOT / "node_modules" / package / file).read_bytes()
+        body = body[:-1] + bytes([body[-1] ^ 1])
+        route.fulfill(status=200, body=body, headers={
+            "Access-Control-Allow-Origin": "*", "Content-Type": "application/wasm"})
+
+    context.route("https://cdn.jsdelivr.net/**", jsdelivr)
+    page = context.new_page()
+    page.goto(serve(cdn_site))
+    outcome = page.evaluate("window.tfjsWidgets.ready('colours').then(() => 'ready', e => e.message)")
+    assert outcome == "ready"
+    # The page falls back to the CPU backend, and its model card says why WebAssembly failed.
+    assert page.evaluate("window.tfjsWidgets.backend().name") == "cpu"
+    card = page.locator("#colours .tfjs-card-backend").text_content()
+    base = "https://cdn.jsdelivr.net/npm/@tensorflow/tfjs-backend-wasm@"
+    if cdn == "unreachable":
+        assert card.startswith("cpu (wasm failed: tfjs-backend-wasm-simd.wasm could not be fetched "
+                               f"from {base}"), card
+        assert ("(Failed to fetch): the network or that server is down, or it does not allow "
+                "this site (CORS)") in card, card
+        assert "integrity" not in card, card
+    else:
+        assert card.startswith("cpu (wasm failed: tfjs-backend-wasm-simd.wasm was refused (it does "
+                               f"not match its integrity hash: {base}"), card
+        assert "serves other bytes than the pinned release)" in card, card
+        assert "could not be fetched" not in card, card
+    assert page.locator("#colours .tfjs-swatch").count() == 5
+    context.close()
+
+
 def wait_idle_after(page, widget_id: str, before: int) -> dict:
     page.wait_for_function("([id, n]) => { const s = window.tfjsWidgets.stats(id); "
                            "return s.inferences > n && !s.busy; }", arg=[widget_id, before])

@@ -72,7 +72,11 @@ def tiny_models(tmp_path_factory):
     inside.layers[-1].set_weights(dense.get_weights())
     outside.save(out / "outside.keras")
     inside.save(out / "inside.keras")
-    return {"inside": inside, "outside": outside, "dir": out}
+    # An Embedding of 4 rows behind a slider that goes to 9: past 3, TF.js's gather throws.
+    lookup = keras.Sequential([keras.Input((1,)), keras.layers.Embedding(4, 2),
+                               keras.layers.Flatten(), keras.layers.Dense(2)])
+    lookup.save(out / "lookup.keras")
+    return {"inside": inside, "outside": outside, "lookup": lookup, "dir": out}
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +85,7 @@ def site(tmp_path_factory, tiny_models):
     project = Project(tmp_path_factory.mktemp("sliders") / "proj")
     (project.root / "models").mkdir(parents=True)
     shutil.copy(PENGUINS, project.root / "models" / "penguins.keras")
-    for name in ("inside", "outside"):
+    for name in ("inside", "outside", "lookup"):
         shutil.copy(tiny_models["dir"] / f"{name}.keras", project.root / "models" / f"{name}.keras")
     project.config({"quantize": "none"})
     project.page("index.md", "# Penguins\n\n" + _penguin_block(title="Which penguin?"))
@@ -95,6 +99,11 @@ def site(tmp_path_factory, tiny_models):
     project.page("logits.md", "# Logits\n\n" + _block(
         model="models/inside.keras", id="logit-bars", widget="sliders", inputs=TINY_SLIDERS,
         outputs=["first", "second"], kind="classes"))
+    # The CPU backend checks gather indices (WebAssembly's does not): an index past the table fails.
+    project.page("failing.md", "# Failing\n\n" + _block(
+        model="models/lookup.keras", id="lookup", widget="sliders", backend="cpu",
+        inputs=[{"name": "row", "min": 0, "max": 9, "step": 1, "value": 1}], outputs=["x", "y"],
+        kind="values"))
     result = project.build("--strict")
     assert result.returncode == 0, result.output
     assert "converted models/penguins.keras natively" in result.output, result.output
@@ -370,3 +379,43 @@ def test_classes_from_a_linear_output_are_shown_through_a_softmax(site, serve, o
     worst = max(abs(shown[name] - want[i]) for i, name in enumerate(["first", "second"]))
     assert worst < 6e-8, worst
     assert not log.page_errors, log.page_errors
+
+
+# Unhandled promise rejections, which Playwright does not always report as page errors.
+REJECTIONS = """
+window.__rejections = [];
+window.addEventListener("unhandledrejection",
+                        (event) => window.__rejections.push(String(event.reason)));
+"""
+
+
+@pytest.mark.browser
+def test_a_failing_inference_is_shown_in_the_widget_and_it_recovers(site, serve, open_page,
+                                                                     tiny_models):
+    # Bug caught: sliders running outside the widget's coalesce (an unhandled rejection, the
+    # widget never busy, a failure nobody sees while the values of the last position stay on
+    # screen as if they answered the new one), or a widget that stays broken afterwards.
+    page, log = open_page(serve(site) + "failing/", wait_ready="lookup", init_script=REJECTIONS)
+    _wait_for_values(page, "lookup", [1])
+    assert page.locator("#lookup .tfjs-sliders-value").count() == 2
+    page.fill("#lookup-input-0", "7")
+    page.wait_for_function("document.querySelector('#lookup .tfjs-status').textContent"
+                           ".startsWith('Something went wrong')")
+    stats = page.evaluate("id => window.tfjsWidgets.idle(id)", "lookup")
+    assert not stats["busy"] and stats["state"] == "ready"
+    # TF.js's own words (its CPU gather) reach the reader, and no stale value is shown.
+    text = page.locator("#lookup .tfjs-status").text_content()
+    assert "GatherV2" in text and "7" in text, text
+    assert page.locator("#lookup .tfjs-sliders-value").count() == 0
+    assert page.evaluate("id => window.tfjsWidgets.inspect(id)", "lookup") is None
+    assert any("tfjs widget lookup: " in w and "GatherV2" in w for w in log.console_warnings)
+    # Back in range, the model answers again.
+    page.fill("#lookup-input-0", "2")
+    last = _wait_for_values(page, "lookup", [2])
+    want = _keras(tiny_models["lookup"], [[2]])[0]
+    # Measured 0.0 (a looked-up row times a Dense, float32 on both sides); bound: about one
+    # float32 ulp of these values (below 1).
+    assert np.abs(np.asarray(last["output"]) - want).max() <= 1e-7
+    assert page.locator("#lookup .tfjs-sliders-value").count() == 2
+    assert page.evaluate("window.__rejections") == [] and not log.page_errors, (
+        page.evaluate("window.__rejections"), log.page_errors)

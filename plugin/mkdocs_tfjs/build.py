@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import posixpath
 import re
 import secrets
@@ -28,7 +29,7 @@ from .directive import find_blocks, read_block, replace_blocks
 from .errors import ConfigError, DirectiveError, TfjsError
 from .modelfile import check_model_file
 from .modelinfo import ModelInfo
-from .render import human_bytes, render_page_tags, render_widget
+from .render import TEMPLATES, human_bytes, render_page_tags, render_widget
 from .spec import WidgetSpec, make_spec, resolve_project_path
 from .widgets import WIDGETS, CustomWidget, Widget
 
@@ -119,12 +120,15 @@ class SiteBuild:
         info: Callable[[str], None],
         cache_root: Path,
     ) -> None:
+        check_templates_dir(settings)
         self.settings = settings
         self.warn = warn
         self.info = info
         self.cache = ModelCache(cache_root, warn)
         self.nonce = secrets.token_hex(4)
         self.models: dict[str, ModelInfo] = {}
+        #: Every model file or folder a block named, converted or not (``mkdocs serve`` watches).
+        self.model_paths: set[Path] = set()
         self.converted = 0
         self.widget_types: set[str] = set()
         self.site_files: dict[str, Path] = {}
@@ -243,6 +247,7 @@ class SiteBuild:
 
     def model_for(self, spec: WidgetSpec) -> ModelInfo:
         """Return the info of a spec's model, converting it if needed."""
+        self.model_paths.add(spec.model_path)
         requested = spec.converter or self.settings.converter
         # Hashing a model file costs a read of all its bytes: once per build is enough.
         inputs = (spec.model_path, spec.quantize, spec.format, requested)
@@ -262,7 +267,7 @@ class SiteBuild:
                     key, spec.model_path, spec.model, spec.quantize, spec.format, choice
                 )
             except TfjsError as exc:
-                raise DirectiveError(spec.page, spec.line, str(exc)) from exc
+                raise DirectiveError(spec.page, spec.line, _name_layers(exc, spec)) from exc
             self.converted += 1
             how = (
                 "natively"
@@ -443,15 +448,26 @@ class SiteBuild:
 
 
 def _op_layers(model_json: Path, ops: list[str], source: Path) -> dict[str, str]:
-    """Return, for each op, `` (in layer `name`)`` from the first node that uses it.
+    """Return, for each op, `` (in layer `name`)`` from the first node of ``model_json`` using it.
+
+    Only called for an error message: it reads the files again.
+    """
+    try:
+        nodes = json.loads(model_json.read_text())["modelTopology"]["node"]
+    except (OSError, ValueError, KeyError):
+        return {}
+    return _node_layers(nodes, ops, source)
+
+
+def _node_layers(nodes: list[dict[str, Any]], ops: list[str], source: Path) -> dict[str, str]:
+    """Return, for each op, `` (in layer `name`)`` from the first of ``nodes`` that uses it.
 
     Node names carry the layer's scope: ``dense/MatMul`` natively,
-    ``StatefulPartitionedCall/model/dense_1/MatMul`` from TensorFlow's converter.
-    Only called for an error message: it reads the files again.
+    ``StatefulPartitionedCall/model/dense_1/MatMul`` from TensorFlow's converter,
+    ``sequential_1/dense_1/Gelu/Erfc`` in a SavedModel's functions.
     """
     found: dict[str, str] = {}
     try:
-        nodes = json.loads(model_json.read_text())["modelTopology"]["node"]
         names = all_layer_names(read_config(source, source.name)[0]) if source.is_file() else set()
     except (OSError, ValueError, KeyError, TfjsError):
         return found
@@ -465,14 +481,46 @@ def _op_layers(model_json: Path, ops: list[str], source: Path) -> dict[str, str]
     return found
 
 
+_MISSING_OPS = re.compile(r"no kernel for these ops: (?P<ops>\w+(?:, \w+)*)")
+
+
+def _name_layers(error: TfjsError, spec: WidgetSpec) -> str:
+    """Return ``error``'s message with the layer of each op TF.js lacks, when the graph says it.
+
+    TensorFlow's converter names ops only (``Erfc``); the error carries the
+    graph's nodes, whose names hold the layer's scope.
+    """
+    message = str(error)
+    nodes = getattr(error, "nodes", None)
+    match = _MISSING_OPS.search(message)
+    if not nodes or not match:
+        return message
+    ops = match.group("ops").split(", ")
+    where = _node_layers(nodes, ops, spec.model_path)
+    named = ", ".join(f"{op}{where.get(op, '')}" for op in ops)
+    return message[: match.start("ops")] + named + message[match.end("ops") :]
+
+
 _WIDGET_NAME = re.compile(r"^[a-z][a-z0-9-]*$")
-# Names of our own modules and templates, which a widget's module or template would shadow.
-_RESERVED_NAMES = {"runtime", "resize", "topk", "base", "custom", "page-head", "page-tail"}
+
+
+def reserved_names() -> set[str]:
+    """Return the names an author's widget may not take: those of the files the package ships.
+
+    An author's widget ``x`` lands as ``x.js`` beside our assets and is drawn
+    with ``x.html`` from among our templates, so a name like any of those
+    files would replace ours (``served-check``, ``runtime``...). Derived from
+    the folders, not kept by hand, so a new asset is reserved the day it lands.
+    """
+    files = [p for folder in (ASSETS, TEMPLATES) for p in folder.iterdir() if p.is_file()]
+    # Widget names use '-' where file names may use '_' (page_head.html).
+    return {p.name.split(".")[0].replace("_", "-") for p in files}
 
 
 def custom_widgets(settings: Settings) -> dict[str, Widget]:
     """Return the build's widgets: the built-in ones and those ``widgets:`` in mkdocs.yml names."""
     widgets = dict(WIDGETS)
+    reserved = reserved_names()
     for name, value in settings.widgets.items():
         where = f"mkdocs.yml: tfjs: widgets: {name}"
         if not isinstance(name, str) or not _WIDGET_NAME.match(name):
@@ -480,7 +528,7 @@ def custom_widgets(settings: Settings) -> dict[str, Widget]:
                 f"{where}: a widget name is lower-case letters, digits and '-', "
                 "starting with a letter"
             )
-        if name in WIDGETS or name in _RESERVED_NAMES:
+        if name in WIDGETS or name in reserved:
             raise ConfigError(
                 f"{where}: `{name}` is taken by a built-in module; choose another name"
             )
@@ -489,13 +537,27 @@ def custom_widgets(settings: Settings) -> dict[str, Widget]:
                 f"{where}: give the path of an ES module (.js), relative to mkdocs.yml"
             )
 
-        def fail(message: str, where: str = where) -> ConfigError:
-            return ConfigError(f"{where}: {message}")
+        def fail(message: str) -> ConfigError:
+            # The message quotes `name: value` itself: the key is said once.
+            return ConfigError(f"mkdocs.yml: tfjs: widgets: {message}")
 
         widgets[name] = CustomWidget(
-            name, resolve_project_path(value, settings.project_dir, fail, "widgets")
+            name, resolve_project_path(value, settings.project_dir, fail, name)
         )
     return widgets
+
+
+def check_templates_dir(settings: Settings) -> None:
+    """Refuse a ``templates_dir`` that is not a folder: its overrides would silently not apply."""
+    folder = settings.templates_dir
+    if folder is None or folder.is_dir():
+        return
+    shown = os.path.relpath(folder, settings.project_dir)
+    what = "is a file, not a folder" if folder.exists() else "does not exist"
+    raise ConfigError(
+        f"mkdocs.yml: tfjs: templates_dir: `{shown}` {what} ({folder}); create that folder "
+        "with your templates (palette.html, base.html...) or remove the option"
+    )
 
 
 def _asset_sources(widgets: dict[str, Widget]) -> dict[str, Path]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import secrets
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -204,10 +205,16 @@ def publish(source_dir: Path, files: dict[str, str], target: Path) -> None:
     if target.is_dir() and all((target / name).is_file() for name in files):
         return
     target.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=_TMP_PREFIX, dir=target.parent))
+    # Not mkdtemp: its folder is 0700, and renamed into the site it stays so; a web
+    # server running as another user (nginx, a container, an rsync -a deploy) then
+    # answers 404 for model.json. mkdir gives 0777 less the umask, like every other
+    # folder of the site, and the pid and random part keep the name unique.
+    work = target.parent / f"{_TMP_PREFIX}{os.getpid()}-{secrets.token_hex(8)}"
+    work.mkdir()
     try:
         for name in files:
-            shutil.copy2(source_dir / name, work / name)
+            # copyfile, not copy2: the cache's modes (another umask, another user) stay there.
+            shutil.copyfile(source_dir / name, work / name)
         if target.exists():
             shutil.rmtree(target)
         os.rename(work, target)

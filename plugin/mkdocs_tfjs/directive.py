@@ -5,13 +5,21 @@ HTML. It returns the blocks it found with their line numbers on the page, so
 that every later error can point at the right line.
 
 Fences follow CommonMark: an opening run of three or more backticks or tildes,
-closed by a run of the same character at least as long. A ``tfjs`` fence that
-sits inside another fence (for example a four-backtick block showing the
-syntax) is text, not a widget, and is left alone; so is one indented by four
-or more spaces past its container, which Markdown shows as an indented code
-block. Containers are what Python-Markdown and its common extensions nest
-with four spaces (list items, admonitions, tabs, definitions) and blockquotes,
-whose ``>`` markers are part of every line of the block.
+closed by a run of the same character at least as long, indented less than
+four spaces past the container, with nothing after it; a fence also ends with
+its container. A ``tfjs`` fence that sits inside another fence (for example a
+four-backtick block showing the syntax) is text, not a widget, and is left
+alone; so is one indented by four or more spaces past its container, which
+Markdown shows as an indented code block. Containers are what Python-Markdown
+and its common extensions nest with four spaces (list items, admonitions,
+tabs, definitions) and blockquotes, whose ``>`` markers are part of every line
+of the block.
+
+Why not a CommonMark parser (markdown-it-py): MkDocs renders with
+Python-Markdown, whose four-space containers CommonMark does not have (an
+admonition's fence is an indented code block to CommonMark, a widget to
+MkDocs). ``tests/test_fences.py`` holds this scanner to markdown-it-py
+wherever the two agree.
 """
 
 from __future__ import annotations
@@ -66,10 +74,12 @@ def _closes(line: str, fence: str) -> bool:
     return len(stripped) >= len(fence) and set(stripped) == {fence[0]}
 
 
-def _split_quote(line: str) -> tuple[str, str]:
-    """Return a line's blockquote markers (``> > ``) and the rest."""
+def _split_quote(line: str, depth: int | None = None) -> tuple[str, str]:
+    """Return a line's blockquote markers (``> > ``, at most ``depth`` of them) and the rest."""
     prefix = ""
-    while match := _QUOTE.match(line[len(prefix) :]):
+    while (depth is None or prefix.count(">") < depth) and (
+        match := _QUOTE.match(line[len(prefix) :])
+    ):
         prefix += match.group(0)
     return prefix, line[len(prefix) :]
 
@@ -115,7 +125,7 @@ def find_blocks(markdown: str, first_line: int = 1) -> list[Block]:
             continue
         match = _FENCE_OPEN.match(rest)
         if match and not (match.group("fence")[0] == "`" and "`" in match.group("info")):
-            i = _read_fence(lines, i, match, line_quote, first_line, blocks)
+            i = _read_fence(lines, i, match, line_quote, base, first_line, blocks)
             continue
         if _CONTAINER.match(rest.lstrip(" \t")):
             containers.append(indent + 4)
@@ -124,9 +134,19 @@ def find_blocks(markdown: str, first_line: int = 1) -> list[Block]:
 
 
 def _read_fence(
-    lines: list[str], i: int, match: re.Match[str], quote: str, first_line: int, blocks: list[Block]
+    lines: list[str],
+    i: int,
+    match: re.Match[str],
+    quote: str,
+    base: int,
+    first_line: int,
+    blocks: list[Block],
 ) -> int:
-    """Record the fence opened on line ``i`` if it is a tfjs block; return the next line."""
+    """Record the fence opened on line ``i`` if it is a tfjs block; return the next line.
+
+    ``base`` is the content indent of the container that holds the fence (0 at
+    the top level, 4 in a list item or an admonition).
+    """
     fence, indent = match.group("fence"), match.group("indent")
     end = i + 1
     closed = False
@@ -134,12 +154,18 @@ def _read_fence(
         line_quote, rest = _split_quote(lines[end])
         if line_quote.count(">") < quote.count(">"):
             break  # the blockquote that holds the fence ended, and with it the fence
-        if _closes(rest, fence):
+        if rest.strip() and _width(rest) < base:
+            break  # so did the list item or admonition: a line indented less than its content
+        # A closing fence indented four or more past the container is a line of the fence,
+        # and so is one inside a deeper blockquote (``> ```` in a top-level fence).
+        depth = line_quote.count(">") == quote.count(">")
+        if depth and _width(rest) < base + 4 and _closes(rest, fence):
             closed = True
             break
         end += 1
     if _info_word(match.group("info")) == "tfjs":
-        body_lines = [_dedent(_split_quote(line)[1], indent) for line in lines[i + 1 : end]]
+        depth = quote.count(">")
+        body_lines = [_dedent(_split_quote(line, depth)[1], indent) for line in lines[i + 1 : end]]
         blocks.append(
             Block(
                 start=i,
@@ -212,16 +238,28 @@ def read_block(block: Block, page: str) -> Block:
 def replace_blocks(markdown: str, blocks: list[Block], replacements: list[str]) -> str:
     """Return ``markdown`` with each block's lines replaced by its replacement.
 
-    Lines outside the blocks are returned byte for byte.
+    Lines outside the blocks are returned byte for byte. A fence needs no
+    blank line around it, a paragraph does: where text touches the block, a
+    blank line (in the block's blockquote, if any) keeps the replacement a
+    paragraph of its own instead of a line of the text's paragraph.
     """
     if not blocks:
         return markdown
     lines = markdown.split("\n")
     out: list[str] = []
     previous = 0
+
+    def touches(index: int) -> bool:
+        return 0 <= index < len(lines) and bool(_split_quote(lines[index])[1].strip())
+
     for block, replacement in zip(blocks, replacements, strict=True):
         out.extend(lines[previous : block.start])
+        blank = _split_quote(block.indent)[0].rstrip()
+        if touches(block.start - 1):
+            out.append(blank)
         out.append(block.indent + replacement)
+        if touches(block.end):
+            out.append(blank)
         previous = block.end
     out.extend(lines[previous:])
     return "\n".join(out)

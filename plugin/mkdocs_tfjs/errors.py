@@ -31,3 +31,22 @@ class RuntimeFilesError(TfjsError):
 
 class ConfigError(TfjsError):
     """An option in mkdocs.yml is wrong; the message names it."""
+
+
+#: Where the plugin's docs list the layers the native converter lowers.
+LAYERS_DOCS = (
+    'the page "How conversion and caching work" of the plugin\'s docs, '
+    "docs/conversion.md#two-converters"
+)
+
+#: What to do about a Lambda layer: ways that convert, not a registered custom layer (which
+#: the native converter refuses in turn) nor ``converter: tensorflow`` (Keras will not load
+#: a Lambda's code safely on that path either).
+LAMBDA_ADVICE = (
+    "compute the same with what the native converter lowers: Keras layers (Rescaling, "
+    "Activation, Add, ...), or arithmetic on the tensors of a functional model, as "
+    "`y = x * 2.0` or keras.ops.add/subtract/multiply/divide/maximum/minimum (the list is on "
+    f"{LAYERS_DOCS}); or save it with model.export('folder') and give the "
+    "plugin that SavedModel folder, which TensorFlow's converter takes "
+    '(pip install "mkdocs-tfjs[tensorflow]", on Python 3.11 or 3.12)'
+)

@@ -36,8 +36,16 @@ def load_labels(
 ) -> list[str]:
     """Return the labels that ``value`` (a name, a list or a JSON path) stands for."""
     if isinstance(value, list):
-        if not value or not all(isinstance(v, (str, int, float)) for v in value):
-            raise fail("`labels` as a list must hold one text label per class")
+        if not value:
+            raise fail("`labels` is an empty list; give one text label per class, in order")
+        for index, item in enumerate(value):
+            # YAML reads an unquoted yes/no/on/off as true/false: never a label meant as such.
+            if isinstance(item, bool) or not isinstance(item, (str, int, float)):
+                raise fail(
+                    f"`labels` item {index + 1} (index {index}) is {_shown(item)}, not a text "
+                    "label; write each item as text, in quotes where YAML would read it as "
+                    'something else (`- "a: b"`, `- "no"`), one label per class'
+                )
         return [str(v) for v in value]
     if value in NAMED_SETS:
         return list(NAMED_SETS[value])
@@ -47,6 +55,17 @@ def load_labels(
             "a YAML list, nor a .json file"
         )
     return _labels_from_json(read_json_file(value, "labels", resolve, fail), value, fail)
+
+
+def _shown(item: Any) -> str:
+    """Return a YAML value as the author wrote it, roughly (``{cat: 1}``, ``null``)."""
+    if item is None:
+        return "empty (null)"
+    if isinstance(item, bool):
+        return f"{str(item).lower()} (YAML reads an unquoted yes, no, on or off as true/false)"
+    text = json.dumps(item, default=str, ensure_ascii=False)
+    kind = {dict: "a mapping", list: "a list"}.get(type(item), type(item).__name__)
+    return f"{kind} {text[:60]}"
 
 
 def read_json_file(

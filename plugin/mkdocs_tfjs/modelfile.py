@@ -13,7 +13,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from .errors import ConversionError
+from .errors import LAMBDA_ADVICE, ConversionError
 
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 LFS_POINTER = b"version https://git-lfs"
@@ -78,8 +78,7 @@ def _check_keras_archive(path: Path, label: str, head: bytes) -> None:
         raise ConversionError(
             f"{label}: the model has Lambda layer{'s' if len(lambdas) > 1 else ''} "
             f"{', '.join(f'`{n}`' for n in lambdas)}, whose Python code Keras will not load "
-            "safely and TF.js cannot run; replace it with a built-in layer or a registered "
-            "custom layer, or give the plugin a SavedModel folder written by model.export()"
+            f"safely and TF.js cannot run; {LAMBDA_ADVICE}"
         )
 
 

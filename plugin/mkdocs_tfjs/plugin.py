@@ -17,13 +17,16 @@ from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 
 from .build import PageWidgets, Settings, SiteBuild, parse_size, relative_root
 from .config import TfjsConfig
-from .errors import TfjsError
+from .errors import ConfigError, TfjsError
 
 log = get_plugin_logger(__name__)
 
 
 class TfjsPlugin(BasePlugin[TfjsConfig]):
     """Turn ```` ```tfjs ```` blocks into live TensorFlow.js widgets."""
+
+    #: The live server of ``mkdocs serve`` (set by on_serve), kept across rebuilds.
+    _server: Any = None
 
     # Defining on_startup keeps this instance across `mkdocs serve` rebuilds.
     def on_startup(self, *, command: str, dirty: bool) -> None:
@@ -65,6 +68,9 @@ class TfjsPlugin(BasePlugin[TfjsConfig]):
         try:
             self.build = SiteBuild(settings, warn=log.warning, info=log.info, cache_root=cache_root)
             self.build.check_runtime()
+        except ConfigError as exc:
+            # Its message starts with "mkdocs.yml: tfjs: ...": a second "tfjs: " repeats it.
+            raise PluginError(str(exc)) from exc
         except TfjsError as exc:
             raise PluginError(f"tfjs: {exc}") from exc
         return config
@@ -88,6 +94,10 @@ class TfjsPlugin(BasePlugin[TfjsConfig]):
             )
         except TfjsError as exc:
             raise PluginError(str(exc)) from exc
+        finally:
+            # A block added while serving names a model on_serve never saw; a model whose
+            # conversion failed is watched too, so that replacing it rebuilds.
+            self._watch_new_files()
         if placed.widgets:
             self.pages[page.file.src_uri] = placed
         else:
@@ -140,19 +150,29 @@ class TfjsPlugin(BasePlugin[TfjsConfig]):
         self._drop_temporary_cache()
 
     def on_serve(self, server: Any, *, config: Any, builder: Any) -> Any:
-        """Watch the model files, widget modules and templates, which live outside docs_dir."""
-        if self.build is not None:
-            for info in self.build.models.values():
-                path = self.build.settings.project_dir / info.source
-                if path.exists():
-                    server.watch(str(path))
-            # Widgets of the author's own and template overrides live outside docs_dir too.
-            for widget in self.build.widgets.values():
-                if widget.module is not None:
-                    server.watch(str(widget.module))
-            if self.build.settings.templates_dir is not None:
-                server.watch(str(self.build.settings.templates_dir))
+        """Watch the model files, widget modules and templates, which live outside docs_dir.
+
+        Called once, after the first build; later builds add what they see first
+        (``_watch_new_files``).
+        """
+        self._server = server
+        self._watched: set[str] = set()  # what this server watches for us
+        self._watch_new_files()
         return server
+
+    def _watch_new_files(self) -> None:
+        """Have the live server watch each model, widget module and template folder once."""
+        if self._server is None or self.build is None:
+            return
+        paths = set(self.build.model_paths)
+        # Widgets of the author's own and template overrides live outside docs_dir too.
+        paths.update(w.module for w in self.build.widgets.values() if w.module is not None)
+        if self.build.settings.templates_dir is not None:
+            paths.add(self.build.settings.templates_dir)
+        for path in sorted(str(p) for p in paths):
+            if path not in self._watched and os.path.exists(path):
+                self._server.watch(path)
+                self._watched.add(path)
 
     def _drop_temporary_cache(self) -> None:
         if self._temporary_cache:

@@ -107,7 +107,8 @@ _OUTPUTS_OPTION = Option(
     (str,),
     "What the model returns: `probabilities` (shown as they are) or `logits` (shown through "
     "a softmax). Read from the output layer's activation of a Keras model (softmax and "
-    "sigmoid: probabilities, linear: logits); required for a SavedModel.",
+    "sigmoid: probabilities, linear: logits), and from a SavedModel's last op (Softmax, "
+    "Sigmoid); required otherwise.",
     choices=("probabilities", "logits"),
 )
 
@@ -126,23 +127,36 @@ def scores_kind(spec: WidgetSpec, info: ModelInfo, fix: str) -> str:
     """Return ``probabilities`` or ``logits`` from the model's output activation.
 
     A softmax or sigmoid output layer gives probabilities (shown as they
-    are), a linear one logits (shown through a softmax). Anything else, and
-    a SavedModel, which carries no Keras architecture, is an error ending in
-    ``fix``.
+    are), a linear one logits (shown through a softmax); a SavedModel's graph
+    counts when it ends in a Softmax or Sigmoid op. Anything else is an error
+    ending in ``fix``.
     """
     activation = info.output_activation
     if activation in ("softmax", "sigmoid"):
         return "probabilities"
     if activation == "linear":
         return "logits"
-    found = (
-        f"its output layer has a `{activation}` activation"
-        if activation
-        else "it carries no Keras architecture to read the output activation from"
-    )
+    if activation:
+        found = f"its output layer has a `{activation}` activation"
+    elif spec.model_path.is_dir():
+        found = "it is a SavedModel whose graph does not end in a Softmax or Sigmoid op"
+    else:
+        found = "its output layer has no activation to read"
     raise spec.error(
         f"cannot tell whether `{spec.model}` returns probabilities or logits: {found}; {fix}"
     )
+
+
+def check_topk(spec: WidgetSpec, info: ModelInfo, classes: int) -> None:
+    """Refuse a ``topk`` the block sets above the model's number of classes."""
+    topk = spec.options.get("topk")
+    if "topk" in spec.key_lines and topk is not None and topk > classes:
+        raise spec.error(
+            f"`topk: {topk}` asks for more classes than `{spec.model}` has: it returns "
+            f"{classes} ({info.outputs[0].describe()}); use at most `topk: {classes}`, or leave "
+            "`topk` out",
+            "topk",
+        )
 
 
 class ClassifierWidget(Widget):
@@ -175,6 +189,7 @@ class ClassifierWidget(Widget):
                 "give one label per output, in the order of the model's classes",
                 "labels",
             )
+        check_topk(spec, info, out[1])
         return out[1]
 
     def outputs_kind(self, spec: WidgetSpec, info: ModelInfo) -> str:
@@ -202,7 +217,13 @@ class HandwritingWidget(ClassifierWidget):
     options = (
         _labels_option(" Without `labels` the classes are shown as their numbers."),
         _OUTPUTS_OPTION,
-        Option("topk", (int,), "How many candidates to show.", default=3, minimum=1),
+        Option(
+            "topk",
+            (int,),
+            "How many candidates to show; at most the model's classes.",
+            default=3,
+            minimum=1,
+        ),
         Option(
             "delay",
             (int,),
@@ -248,7 +269,8 @@ class HandwritingWidget(ClassifierWidget):
         if border is not None and 2 * border >= shape[1]:
             raise spec.error(
                 f"`border: {border}` leaves no room for the character in a "
-                f"{shape[1]} x {shape[1]} input; use at most {(shape[1] - 1) // 2}"
+                f"{shape[1]} x {shape[1]} input; use at most {(shape[1] - 1) // 2}",
+                "border",
             )
 
     def browser_config(self, spec: WidgetSpec, info: ModelInfo) -> dict[str, Any]:
@@ -296,7 +318,13 @@ class ImageWidget(ClassifierWidget):
             choices=("stretch", "center-crop"),
             default="stretch",
         ),
-        Option("topk", (int,), "How many classes to show.", default=5, minimum=1),
+        Option(
+            "topk",
+            (int,),
+            "How many classes to show; at most the model's classes.",
+            default=5,
+            minimum=1,
+        ),
         Option(
             "samples",
             (list,),
@@ -404,7 +432,7 @@ class SlidersWidget(Widget):
         Option(
             "topk",
             (int,),
-            "`kind: classes` only: how many classes to show; default all.",
+            "`kind: classes` only: how many classes to show (at most the model's); default all.",
             minimum=1,
         ),
         Option(
@@ -490,6 +518,8 @@ class SlidersWidget(Widget):
                 f"values ({info.outputs[0].describe()}); give one name per output, in order",
                 "outputs",
             )
+        if spec.options["kind"] == "classes":
+            check_topk(spec, info, out[1])
 
     def browser_config(self, spec: WidgetSpec, info: ModelInfo) -> dict[str, Any]:
         """Tell the page the sliders, the output names and how to show them."""

@@ -145,10 +145,23 @@ class HandwritingWidget {
     if (message) this.ctx.status(message);
   }
 
+  // The drawing's pixels, read from a copy: fabric's own canvas is made for
+  // drawing (Chromium keeps it on the GPU and warns at every second read),
+  // the copy for reading back (willReadFrequently keeps it in memory). The
+  // drawing is opaque (on white), so copying it changes no pixel.
   pixels() {
     const lower = this.canvas.lowerCanvasEl;
-    const g = lower.getContext("2d");
-    return { width: lower.width, height: lower.height, data: g.getImageData(0, 0, lower.width, lower.height).data };
+    if (!this.readback) {
+      this.readback = document.createElement("canvas");
+      this.readbackContext = this.readback.getContext("2d", { willReadFrequently: true });
+    }
+    const { width, height } = lower;
+    if (this.readback.width !== width) this.readback.width = width;
+    if (this.readback.height !== height) this.readback.height = height;
+    const g = this.readbackContext;
+    g.clearRect(0, 0, width, height);
+    g.drawImage(lower, 0, 0);
+    return { width, height, data: g.getImageData(0, 0, width, height).data };
   }
 
   modelInput() {

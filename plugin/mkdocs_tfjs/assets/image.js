@@ -306,10 +306,13 @@ class ImageWidget {
   async startCamera() {
     this.setCamera("starting");
     this.ctx.status("Asking for the camera…");
+    // Watched from the start: the reader may go to another tab while the browser asks.
+    document.addEventListener("visibilitychange", this.onVisibility);
     let started;
     try {
       started = await this.feed.start();
     } catch (err) {
+      document.removeEventListener("visibilitychange", this.onVisibility);
       this.setCamera("failed");
       this.ctx.status(cameraProblem(err));
       return;
@@ -324,10 +327,10 @@ class ImageWidget {
     this.ctx.status("Camera on: the classes follow the live picture.");
   }
 
-  // The camera stops when the widget leaves the screen or the page is hidden
-  // (another tab, a minimised window): nobody looks, and the light should go off.
+  // The camera stops when the widget leaves the screen, or (see startCamera)
+  // the page is hidden (another tab, a minimised window): nobody looks, and
+  // the light should go off.
   watchCamera() {
-    document.addEventListener("visibilitychange", this.onVisibility);
     if (typeof IntersectionObserver === "undefined") return;
     this.viewWatch = new IntersectionObserver((entries) => {
       if (!entries[entries.length - 1].isIntersecting) this.stopCamera("Camera off: the widget left the screen.");
@@ -390,6 +393,7 @@ class ImageWidget {
         if (!response.ok) throw new Error(response.status + " " + response.statusText);
         blob = await response.blob();
       } catch (err) {
+        this.forgetPicture();
         this.ctx.status("Could not load the sample " + name + ": " + err.message);
         return;
       }
@@ -398,6 +402,7 @@ class ImageWidget {
     try {
       decoded = await decode(blob, (bitmap) => this.showPreview(bitmap));
     } catch (err) {
+      this.forgetPicture();
       this.ctx.status("Could not read " + name + " as a picture (" + err.message + ").");
       return;
     }
@@ -420,6 +425,15 @@ class ImageWidget {
     this.last = { name, decoded, rgb, input, probabilities, camera };
     if (camera) return;
     this.ctx.status(name + ": " + ranked.map(([p, i]) => labels[i] + " " + (100 * p).toFixed(1) + "%").join(", ") + ".");
+  }
+
+  // A picture that failed: the previous picture and its classes would pass for its own.
+  forgetPicture() {
+    this.preview.hidden = true;
+    this.hint.hidden = false;
+    this.results.replaceChildren();
+    this.time.textContent = "";
+    this.last = null;
   }
 
   showPreview(bitmap) {

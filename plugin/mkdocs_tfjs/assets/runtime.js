@@ -39,13 +39,41 @@ function readRuntimeConfig() {
 }
 
 // Widget modules live beside this one and load when a page first shows one.
+// The module for widget `name` is `name.js` (an author's is copied there from
+// `widgets:` in mkdocs.yml) and must call registerWidget(name, ...) as it runs.
 const widgetModules = new Map(); // widget name -> Promise
-function loadWidgetModule(name) {
+function loadWidgetModule(el) {
+  const name = el.dataset.widget;
   if (!/^[a-z][a-z0-9-]*$/.test(name)) return Promise.reject(new Error("bad widget name " + name));
   if (!widgetModules.has(name)) {
-    widgetModules.set(name, import(new URL(name + ".js", import.meta.url).href));
+    const file = name + ".js";
+    // The browser's own messages (a SyntaxError's "Unexpected end of input") name no file.
+    const where = "the widget module " + file
+      + (authorsWidget(el) ? " (`" + name + "` under `widgets:` in mkdocs.yml)" : "");
+    widgetModules.set(name, import(new URL(file, import.meta.url).href).then(() => {
+      if (widgetTypes.has(name)) return;
+      // Names registered by no module of their own: what this module registered instead.
+      const others = [...widgetTypes.keys()].filter((other) => !widgetModules.has(other));
+      throw new Error(where + (others.length
+        ? " registered the widget " + others.map((other) => "'" + other + "'").join(", ")
+          + " instead of '" + name + "': call registerWidget(\"" + name + "\", ...) in it,"
+          + " or use its name under `widgets:` and in `widget:`"
+        : " registered no widget: end it with registerWidget(\"" + name + "\", YourWidget)"));
+    }, (err) => {
+      const what = (err && err.name ? err.name + ": " : "") + (err && err.message || err);
+      throw new Error(where + " could not run: " + what);
+    }));
   }
   return widgetModules.get(name);
+}
+
+// The build hands the block's own keys (`options`) to widgets of the author's own only.
+function authorsWidget(el) {
+  try {
+    return "options" in JSON.parse(el.dataset.config);
+  } catch (err) {
+    return false;
+  }
 }
 
 function loadScript(piece) {
@@ -102,7 +130,19 @@ function prepareWasm(tf) {
       try {
         response = await fetch(url, { integrity: wasmIntegrity[file] || "", credentials: "same-origin" });
       } catch (err) {
-        throw new Error(file + " was refused (it does not match its integrity hash, or could not be fetched)");
+        // fetch() rejects alike when the bytes fail their hash and when nothing
+        // came: fetching them again without the hash tells the two apart.
+        let reachable = false;
+        try {
+          reachable = (await fetch(url, { credentials: "same-origin", cache: "no-store" })).ok;
+        } catch (again) {
+          reachable = false;
+        }
+        throw new Error(reachable
+          ? file + " was refused (it does not match its integrity hash: " + wasmPaths
+            + " serves other bytes than the pinned release)"
+          : file + " could not be fetched from " + wasmPaths + " (" + (err && err.message || err)
+            + "): the network or that server is down, or it does not allow this site (CORS)");
       }
       if (!response.ok) throw new Error(file + " answered " + response.status);
       const bytes = await response.arrayBuffer();
@@ -506,11 +546,13 @@ function ensureObserver() {
 const failures = new WeakMap();
 
 function failMount(el, err) {
+  if (failures.has(el)) return; // a later scan reports the same module again
   failures.set(el, err instanceof Error ? err : new Error(String(err)));
   el.dataset.state = "error";
   el.setAttribute("aria-busy", "false");
   const status = el.querySelector(".tfjs-status");
   if (status) status.textContent = "This widget could not start: " + explain(err);
+  console.warn("tfjs widget " + el.id + ": " + explain(err));
 }
 
 // Mount widgets that are new in the document and dispose those that left it
@@ -530,7 +572,7 @@ export function scan() {
     if (failures.has(el)) return;
     const Widget = widgetTypes.get(el.dataset.widget);
     if (!Widget) {
-      loadWidgetModule(el.dataset.widget).catch((err) => failMount(el, err));
+      loadWidgetModule(el).catch((err) => failMount(el, err));
       return;
     }
     if (instances.has(el.id) && instances.get(el.id).el === el) return;
@@ -635,7 +677,7 @@ async function instanceFor(id) {
   const current = () => (instances.has(id) && instances.get(id).el === el ? instances.get(id) : null);
   if (!current() && !failures.has(el)) {
     try {
-      await loadWidgetModule(el.dataset.widget);
+      await loadWidgetModule(el);
     } catch (err) {
       failMount(el, err);
     }

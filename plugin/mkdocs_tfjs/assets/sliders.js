@@ -1,6 +1,6 @@
 // Sliders widget: one native range input per feature of a tabular model; any
 // move runs the model on the newest values and shows its classes or values.
-import { coalesce, registerWidget } from "./runtime.js";
+import { registerWidget } from "./runtime.js";
 import { showTopK, toProbabilities } from "./topk.js";
 
 // (value - mean) / std per feature, for models trained on standardised features.
@@ -21,8 +21,10 @@ class SlidersWidget {
     this.group = this.el.querySelector(".tfjs-sliders-inputs");
     this.last = null;
     // A run reads the sliders when it starts, so moves that arrive while the
-    // model runs collapse into one more run with the newest values.
-    this.update = coalesce(() => this.predictOnce());
+    // model runs collapse into one more run with the newest values. The
+    // widget's coalesce counts the run as busy, drops what waits once the
+    // widget is disposed, and shows a failure in the status.
+    this.update = ctx.coalesce(() => this.predictOnce());
     this.onInput = (event) => {
       const input = event.target.closest(".tfjs-slider-input");
       if (!input) return;
@@ -54,7 +56,16 @@ class SlidersWidget {
     const { labels, normalize } = this.ctx.config;
     const values = this.inputs.map((input) => Number(input.value));
     const input = normalizeInput(values, normalize);
-    const output = await this.ctx.run((tf, call) => call([tf.tensor2d([input], [1, input.length])]));
+    let output;
+    try {
+      output = await this.ctx.run((tf, call) => call([tf.tensor2d([input], [1, input.length])]));
+    } catch (err) {
+      // The bars or values of earlier positions would pass for the answer to these.
+      const shown = this.ctx.config.kind === "classes" ? ".tfjs-topk" : ".tfjs-sliders-values";
+      this.el.querySelector(shown).replaceChildren();
+      this.last = null;
+      throw err;
+    }
     this.last = { values, input, output: output[0] };
     if (this.ctx.config.kind === "classes") this.showClasses(output[0], labels);
     else this.showValues(output[0], labels);

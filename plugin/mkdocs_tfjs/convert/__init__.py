@@ -19,13 +19,14 @@ from __future__ import annotations
 import functools
 import importlib.util
 import shutil
+import sys
 import time
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConversionError
+from ..errors import LAYERS_DOCS, ConversionError
 from .keras_config import output_activation, read_config
 
 # The native converter (numpy, h5py) is imported where a model is converted, not
@@ -34,7 +35,26 @@ from .keras_config import output_activation, read_config
 CONVERTERS = ("auto", "native", "tensorflow")
 #: Bump when the native converter's output changes for the same model (part of the cache key).
 NATIVE_VERSION = "2"
-EXTRA_HINT = 'pip install "mkdocs-tfjs[tensorflow]"'
+#: Bump when what the plugin adds to TensorFlow's converter (the graph repairs, what is read
+#: from the graph) changes for the same model (part of the cache key).
+TENSORFLOW_PATH_VERSION = "2"
+#: The Pythons the ``[tensorflow]`` extra installs on: tensorflowjs has no release for 3.13.
+EXTRA_PYTHONS = ((3, 11), (3, 12))
+
+
+def _extra_hint() -> str:
+    install = 'pip install "mkdocs-tfjs[tensorflow]"'
+    if sys.version_info[:2] in EXTRA_PYTHONS:
+        return f"{install}, on Python 3.11 or 3.12"
+    # On other Pythons the extra's markers install nothing, so saying only "install the
+    # extra" would send the author round in a circle.
+    return (
+        f"{install} in a Python 3.11 or 3.12 environment (not this Python "
+        f"{sys.version_info[0]}.{sys.version_info[1]}, for which tensorflowjs has no release)"
+    )
+
+
+EXTRA_HINT = _extra_hint()
 
 
 @dataclass(frozen=True)
@@ -74,7 +94,10 @@ def converter_versions(converter: str) -> dict[str, str]:
     native = {"native": NATIVE_VERSION, **_package_versions(("numpy", "h5py"))}
     if converter == "native":
         return native
-    tensorflow = _package_versions(("tensorflow", "tensorflowjs", "keras"))
+    tensorflow = {
+        "tensorflow-path": TENSORFLOW_PATH_VERSION,
+        **_package_versions(("tensorflow", "tensorflowjs", "keras")),
+    }
     if converter == "tensorflow":
         return tensorflow
     return {**native, **(tensorflow if tensorflow_available() else {"tensorflow": "missing"})}
@@ -109,14 +132,11 @@ def unsupported_error(label: str, layers: list[tuple[str, str, str]]) -> Convers
     """Return the error for a model with layers the native converter does not lower."""
     from .native import not_supported
 
-    supported = (
-        "build the model from supported layers (the list is on the page 'How conversion and "
-        "caching work' of the plugin's docs)"
-    )
+    supported = f"build the model from supported layers (the list is on {LAYERS_DOCS})"
     if tensorflow_available():
         way = "set `converter: auto` or `converter: tensorflow` to use TensorFlow's converter"
     else:
-        way = f"install TensorFlow's converter ({EXTRA_HINT}; `converter: auto` then uses it)"
+        way = f"install TensorFlow's converter, which `converter: auto` then uses: {EXTRA_HINT}"
     return ConversionError(f"{label}: {not_supported(layers)}; either {way}, or {supported}")
 
 
@@ -160,6 +180,9 @@ def _convert_tensorflow(source: Path, out_dir: Path, quantize: str, label: str) 
     result = tensorflow.convert_model(source, out_dir, quantize, label)
     if source.is_file():
         result["output_activation"] = output_activation(read_config(source, label)[0])
+    else:
+        # A SavedModel has no Keras architecture; its graph's last op says as much.
+        result["output_activation"] = tensorflow.graph_output_activation(out_dir / "model.json")
     return result
 
 

@@ -65,12 +65,53 @@ class Call:
         return self.graph.const(self.hint(suffix), value, dtype)
 
 
-def layer(*names: str) -> Callable[[Callable[[Call], Any]], Callable[[Call], Any]]:
-    """Register a lowering function for one or more Keras class names."""
+@dataclass(frozen=True)
+class Fold:
+    """How a BatchNormalization after a layer folds into the layer's own weights.
+
+    ``kernel`` is the index, among the layer's weights, of the kernel that
+    makes the output channels (its bias follows it); ``channels`` are that
+    kernel's axes holding the output channels, in output order
+    (DepthwiseConv2D's input channel then multiplier: channel ``c * m + j``).
+    """
+
+    kernel: int = 0
+    channels: tuple[int, ...] = (-1,)
+
+    def apply(
+        self, weights: list[np.ndarray], scale: np.ndarray, offset: np.ndarray, has_bias: bool
+    ) -> list[np.ndarray]:
+        """Return the weights, with a bias, of the layer followed by ``x * scale + offset``."""
+        kernel = weights[self.kernel]
+        shape = [1] * kernel.ndim
+        for axis in self.channels:
+            shape[axis] = kernel.shape[axis]
+        bias = weights[self.kernel + 1] if has_bias else np.zeros_like(offset)
+        return [
+            *weights[: self.kernel],
+            (kernel * scale.reshape(shape)).astype(np.float32),
+            (bias * scale + offset).astype(np.float32),
+        ]
+
+
+#: Keras layer class → how a BatchNormalization after it folds into its weights.
+FOLDS: dict[str, Fold] = {}
+
+
+def layer(
+    *names: str, folds: Fold | None = None
+) -> Callable[[Callable[[Call], Any]], Callable[[Call], Any]]:
+    """Register a lowering function for one or more Keras class names.
+
+    ``folds`` says how a BatchNormalization after the layer folds into the
+    weights the function reads; the walker folds it and lowers a biased layer.
+    """
 
     def register(fn: Callable[[Call], Any]) -> Callable[[Call], Any]:
         for name in names:
             LAYERS[name] = fn
+            if folds is not None:
+                FOLDS[name] = folds
         return fn
 
     return register
@@ -363,11 +404,41 @@ _FUSABLE = {"relu": "Relu", "relu6": "Relu6", "elu": "Elu", "sigmoid": "Sigmoid"
     "AlphaDropout",
     "ActivityRegularization",
     "Identity",
-    "Masking",
 )
 def identity(call: Call) -> Tensor:
     """Layers that do nothing at inference."""
     return call.x
+
+
+@layer("Masking")
+def masking(call: Call) -> Tensor:
+    """``Masking(mask_value)``: a step whose every feature is ``mask_value`` becomes zeros.
+
+    The mask itself is dropped: no lowered layer reads it. A ``mask_value`` of 0
+    leaves the input as it is (a masked step is zeros already).
+    """
+    g, x = call.graph, call.x
+    value = float(call.get("mask_value", 0.0))
+    if value == 0:
+        return x
+    diff = binary(g, "Sub", x, scalar(g, value, "mask_value"), call.hint("diff"))
+    distance = unary(g, "Abs", diff, call.hint("abs"))
+    furthest = reduce(g, "Max", distance, [-1], True, call.hint("furthest"))
+    keep = g.op(
+        "Greater",
+        [furthest, scalar(g, 0.0, "zero")],
+        furthest.shape,
+        call.hint("keep"),
+        dtype="bool",
+    )
+    mask = g.op(
+        "Cast",
+        [keep],
+        keep.shape,
+        call.hint("mask"),
+        {"DstT": DType("float32"), "SrcT": DType("bool")},
+    )
+    return binary(g, "Mul", x, mask, call.hint())
 
 
 @layer("Activation")
@@ -433,7 +504,7 @@ def dense_like(
     return activation(g, out, act, call.hint(_activation_name(act) or ""), call.legacy)
 
 
-@layer("Dense")
+@layer("Dense", folds=Fold())
 def dense(call: Call) -> Tensor:
     """``Dense(units)`` on a tensor of any rank ≥ 2."""
     (kernel,), bias = kernel_and_bias(call)
@@ -577,7 +648,7 @@ def conv2d_op(
     return biased(call, ("Conv2D", "_FusedConv2D"), x, k, bias, act, shape, attrs, hint, suffix)
 
 
-@layer("Conv2D", "Convolution2D")
+@layer("Conv2D", "Convolution2D", folds=Fold())
 def conv2d(call: Call) -> Tensor:
     """``Conv2D`` with strides, dilation, ``same``/``valid`` padding and groups."""
     require_channels_last(call)
@@ -663,7 +734,7 @@ def causal_pad(call: Call, x: Tensor, kernel: int, dilation: int) -> Tensor:
     )
 
 
-@layer("Conv1D", "Convolution1D")
+@layer("Conv1D", "Convolution1D", folds=Fold())
 def conv1d(call: Call) -> Tensor:
     """``Conv1D``, as a 2-D convolution over one row; ``causal`` padding included."""
     require_channels_last(call)
@@ -703,7 +774,7 @@ def depthwise_op(
     return biased(call, ops, x, k, bias, act, shape, attrs, call.hint("depthwise"))
 
 
-@layer("DepthwiseConv2D")
+@layer("DepthwiseConv2D", folds=Fold(channels=(2, 3)))
 def depthwise_conv2d(call: Call) -> Tensor:
     """``DepthwiseConv2D`` (Keras 3 and legacy Keras 2 configs)."""
     require_channels_last(call)
@@ -720,7 +791,7 @@ def depthwise_conv2d(call: Call) -> Tensor:
     )
 
 
-@layer("SeparableConv2D", "SeparableConvolution2D")
+@layer("SeparableConv2D", "SeparableConvolution2D", folds=Fold(kernel=1))
 def separable_conv2d(call: Call) -> Tensor:
     """``SeparableConv2D``: depthwise, then a 1x1 convolution with the bias."""
     require_channels_last(call)
@@ -742,7 +813,7 @@ def separable_conv2d(call: Call) -> Tensor:
     )
 
 
-@layer("SeparableConv1D", "SeparableConvolution1D")
+@layer("SeparableConv1D", "SeparableConvolution1D", folds=Fold(kernel=1))
 def separable_conv1d(call: Call) -> Tensor:
     """``SeparableConv1D``, as the 2-D layer over one row."""
     require_channels_last(call)
@@ -773,20 +844,22 @@ def separable_conv1d(call: Call) -> Tensor:
     return from_2d(call, out)
 
 
-@layer("Conv2DTranspose", "Convolution2DTranspose")
+@layer("Conv2DTranspose", "Convolution2DTranspose", folds=Fold(channels=(2,)))
 def conv2d_transpose(call: Call) -> Tensor:
-    """``Conv2DTranspose`` (no dilation), as TensorFlow's ``Conv2DBackpropInput``."""
+    """``Conv2DTranspose``, as TensorFlow's ``Conv2DBackpropInput`` (dilated: a convolution)."""
     require_channels_last(call)
     g = call.graph
     (kernel,), bias = kernel_and_bias(call)
     strides, padding = pair(call.get("strides", 1)), _padding(call)
-    if pair(call.get("dilation_rate", 1)) != [1, 1]:
-        raise Unsupported("Conv2DTranspose with dilation_rate")
+    dilations = pair(call.get("dilation_rate", 1))
+    if dilations != [1, 1] and strides != [1, 1]:
+        raise Unsupported("Conv2DTranspose with both strides and dilation_rate")
     output_padding = call.get("output_padding")
     extra = pair(output_padding) if output_padding is not None else None
     size = []
     for i in range(2):
-        n, k, s = call.x.shape[1 + i], int(kernel.shape[i]), strides[i]
+        n, s = call.x.shape[1 + i], strides[i]
+        k = (int(kernel.shape[i]) - 1) * dilations[i] + 1
         if n is None:
             raise Unsupported("Conv2DTranspose on an input whose height or width is not fixed")
         if extra is None:  # Keras's deconv_output_length
@@ -794,6 +867,8 @@ def conv2d_transpose(call: Call) -> Tensor:
         else:
             pad = k // 2 if padding == "SAME" else 0
             size.append((n - 1) * s + k - 2 * pad + extra[i])
+    if dilations != [1, 1]:
+        return _dilated_transpose(call, kernel, bias, size, dilations, padding)
     filters = kernel.shape[2]
     shape = (call.x.shape[0], size[0], size[1], filters)
     # The batch size is known only when the model runs: read it from the input.
@@ -831,6 +906,35 @@ def conv2d_transpose(call: Call) -> Tensor:
     if bias is not None:
         out = binary(g, "AddV2", out, call.const("bias", bias), call.hint("BiasAdd"))
     return activation(g, out, call.config.get("activation"), call.hint("activation"), call.legacy)
+
+
+def _dilated_transpose(
+    call: Call,
+    kernel: np.ndarray,
+    bias: np.ndarray | None,
+    size: list[int],
+    dilations: list[int],
+    padding: str,
+) -> Tensor:
+    """Lower a stride-1 dilated ``Conv2DTranspose`` (TF.js's has no dilation) as a convolution.
+
+    It is the convolution of the padded input with the flipped kernel (input
+    and output channels swapped). TensorFlow pads the forward convolution
+    ``(k - 1) // 2`` before for ``same``; the transpose pads the rest before.
+    """
+    x = call.x
+    pads = [[0, 0]]
+    for i in range(2):
+        n, k = x.shape[1 + i], (int(kernel.shape[i]) - 1) * dilations[i] + 1
+        forward_before = max(n - 1 + k - size[i], 0) // 2 if padding == "SAME" else 0
+        before = k - 1 - forward_before
+        pads.append([before, size[i] + k - 1 - n - before])
+    pads.append([0, 0])
+    shape = tuple(d if i in (0, 3) else d + sum(pads[i]) for i, d in enumerate(x.shape))
+    padded = call.graph.op("Pad", [x, ints(call.graph, pads, "paddings")], shape, call.hint("pad"))
+    flipped = np.ascontiguousarray(kernel[::-1, ::-1].transpose(0, 1, 3, 2))
+    act = call.config.get("activation")
+    return conv2d_op(call, padded, flipped, bias, act, [1, 1], dilations, "VALID")
 
 
 # -- pooling, padding, cropping, resampling ------------------------------------
@@ -884,18 +988,13 @@ def _pool1d(op: str) -> Callable[[Call], Tensor]:
     return lower
 
 
-LAYERS.update(
-    {
-        "MaxPooling2D": _pool2d("MaxPool"),
-        "MaxPool2D": _pool2d("MaxPool"),
-        "AveragePooling2D": _pool2d("AvgPool"),
-        "AvgPool2D": _pool2d("AvgPool"),
-        "MaxPooling1D": _pool1d("MaxPool"),
-        "MaxPool1D": _pool1d("MaxPool"),
-        "AveragePooling1D": _pool1d("AvgPool"),
-        "AvgPool1D": _pool1d("AvgPool"),
-    }
-)
+# Keras's short aliases (MaxPool2D...) are the same classes: one function for both names.
+for _name, _short, _op in (
+    ("MaxPooling", "MaxPool", "MaxPool"),
+    ("AveragePooling", "AvgPool", "AvgPool"),
+):
+    LAYERS[f"{_name}2D"] = LAYERS[f"{_short}2D"] = _pool2d(_op)
+    LAYERS[f"{_name}1D"] = LAYERS[f"{_short}1D"] = _pool1d(_op)
 
 
 def _global_pool(op: str, spatial: int) -> Callable[[Call], Tensor]:
@@ -914,10 +1013,10 @@ def _global_pool(op: str, spatial: int) -> Callable[[Call], Tensor]:
     return lower
 
 
-for _name, _op in (("Average", "Mean"), ("Max", "Max")):
+# GlobalAvgPool2D, GlobalMaxPool2D... are Keras's aliases of the same classes.
+for _name, _short, _op in (("Average", "Avg", "Mean"), ("Max", "Max", "Max")):
     for _n in (1, 2, 3):
-        LAYERS[f"Global{_name}Pooling{_n}D"] = _global_pool(_op, _n)
-        LAYERS[f"Global{_name[:3] if _name == 'Average' else _name}Pool{_n}D"] = _global_pool(
+        LAYERS[f"Global{_name}Pooling{_n}D"] = LAYERS[f"Global{_short}Pool{_n}D"] = _global_pool(
             _op, _n
         )
 

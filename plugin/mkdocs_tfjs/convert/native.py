@@ -5,8 +5,8 @@ layer graph (Sequential, Functional, models nested in models, shared layers,
 several inputs and outputs), calls each layer's lowering function from
 ``layers.LAYERS``, and writes the graph model (``graph``). The walker knows
 no layer by name except the containers, and BatchNormalization, which it
-folds into the convolution or dense layer before it, as TensorFlow's
-optimiser does.
+folds into the layer before it, as TensorFlow's optimiser does, where that
+layer's handler declares how (``layers.FOLDS``).
 """
 
 from __future__ import annotations
@@ -28,21 +28,8 @@ from .keras_config import (
     tensor_refs,
 )
 from .keras_file import KerasFile, read_keras_file
-from .layers import LAYERS, Call, Unsupported, batchnorm_affine
+from .layers import FOLDS, LAYERS, Call, Unsupported, batchnorm_affine
 
-#: Layers that BatchNormalization can be folded into: class → index of the
-#: kernel among the weights, and the kernel axis that holds the output channels.
-_FOLDABLE = {
-    "Conv2D": (0, -1),
-    "Convolution2D": (0, -1),
-    "Conv1D": (0, -1),
-    "Convolution1D": (0, -1),
-    "Dense": (0, -1),
-    "DepthwiseConv2D": (0, None),
-    "SeparableConv2D": (1, -1),
-    "SeparableConv1D": (1, -1),
-    "Conv2DTranspose": (0, 2),
-}
 _INT_DTYPES = {"int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"}
 
 
@@ -124,6 +111,39 @@ def _flatten_args(args: Any, refs: list[Ref]) -> Any:
     return args
 
 
+def _first_node_index(entry: dict[str, Any], inbound_nodes: list[Any]) -> int:
+    """Return the index that tensor references give the first saved call of a layer entry.
+
+    Keras 2 saves a nested model built on its own Input without its node 0
+    (the Input to its outputs) but still counts that node, so the first saved
+    call is node 1; that holds for any model whose first layer is an
+    InputLayer, Sequential included. Keras 3 numbers the calls in the layers'
+    arguments from 0 (see :func:`_keras3_output_refs` for its outputs).
+    """
+    if not inbound_nodes or isinstance(inbound_nodes[0], dict):
+        return 0
+    if entry.get("class_name") not in MODEL_CLASSES:
+        return 0
+    layers = entry.get("config", {}).get("layers") or [{}]
+    return int(layers[0].get("class_name") == "InputLayer")
+
+
+def _keras3_output_refs(entries: list[dict[str, Any]], refs: list[Ref]) -> list[Ref]:
+    """Return a Keras 3 model's output references in the numbering of its layers' arguments.
+
+    Keras 3 numbers a nested Functional model's calls from 1 in
+    ``output_layers`` (counting a node 0 it does not save) and from 0 in the
+    arguments of the layers it feeds; its loader subtracts 1 from the former.
+    """
+    functional = {
+        layer_name(e)
+        for e in entries
+        if e.get("class_name") == "Functional"
+        and isinstance((e.get("inbound_nodes") or [None])[0], dict)
+    }
+    return [(name, index - 1 if name in functional else index, t) for name, index, t in refs]
+
+
 def _graph_nodes(config: dict[str, Any]) -> tuple[list[_Node], list[Ref], list[Ref]]:
     """Return a model's layer calls, its input references and its output references."""
     body = config.get("config", {})
@@ -138,7 +158,9 @@ def _graph_nodes(config: dict[str, Any]) -> tuple[list[_Node], list[Ref], list[R
         return nodes, [("__input__", 0, 0)], [previous]
     nodes = []
     for entry in entries:
-        for index, inbound in enumerate(entry.get("inbound_nodes", [])):
+        inbound_nodes = entry.get("inbound_nodes") or []
+        first = _first_node_index(entry, inbound_nodes)
+        for index, inbound in enumerate(inbound_nodes, first):
             refs: list[Ref] = []
             if isinstance(inbound, dict):  # Keras 3
                 args = _flatten_args(inbound.get("args", []), refs)
@@ -149,7 +171,7 @@ def _graph_nodes(config: dict[str, Any]) -> tuple[list[_Node], list[Ref], list[R
     return (
         nodes,
         tensor_refs(body.get("input_layers", [])),
-        tensor_refs(body.get("output_layers", [])),
+        _keras3_output_refs(entries, tensor_refs(body.get("output_layers", []))),
     )
 
 
@@ -291,21 +313,7 @@ class _Walker:
                 load_weights=lambda: self.load(bn_path),
             )
             scale, offset, _ = batchnorm_affine(bn_call)
-            index, axis = _FOLDABLE[key]
-            kernel = weights[index]
-            if axis is None:  # depthwise: output channel c * multiplier + m
-                kernel = kernel * scale.reshape(kernel.shape[2], kernel.shape[3])
-            else:
-                shape = [1] * kernel.ndim
-                shape[axis] = -1
-                kernel = kernel * scale.reshape(shape)
-            has_bias = config.get("use_bias", True)
-            bias = weights[index + 1] if has_bias else np.zeros_like(offset)
-            return [
-                *weights[:index],
-                kernel.astype(np.float32),
-                (bias * scale + offset).astype(np.float32),
-            ]
+            return FOLDS[key].apply(weights, scale, offset, bool(config.get("use_bias", True)))
 
         return load
 
@@ -341,7 +349,7 @@ def _batchnorm_folds(nodes: list[_Node], outputs: list[Ref]) -> dict[str, _Node]
         producer = by_name.get(producer_name)
         if (
             producer is None
-            or producer.entry.get("class_name") not in _FOLDABLE
+            or producer.entry.get("class_name") not in FOLDS
             or producer.entry.get("module", "keras.layers").startswith("keras.src.ops")
             or calls.get(producer_name) != 1
             or calls.get(node.name) != 1

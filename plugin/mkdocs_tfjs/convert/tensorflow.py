@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import importlib.util
+import json
 import os
 import re
 import sys
@@ -22,12 +24,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConversionError
+from ..errors import LAMBDA_ADVICE, ConversionError
 
-_INSTALL_HINT = (
-    'install TensorFlow\'s converter with pip install "mkdocs-tfjs[tensorflow]", or use '
-    "`converter: native`"
-)
+#: The packages whose absence means the converter is not installed (rather than broken).
+_CONVERTER_PACKAGES = ("tensorflow", "tensorflowjs", "keras")
 
 
 @functools.cache
@@ -44,14 +44,45 @@ def _import_converter() -> tuple[Any, Any, Any]:
             import tensorflow as tf
             from tensorflowjs.converters import tf_saved_model_conversion_v2 as tfjs_saved_model
     except ImportError as exc:
-        raise ConversionError(f"cannot import the converter ({exc}); {_INSTALL_HINT}") from exc
+        raise ConversionError(_import_failure(exc)) from exc
     except Exception as exc:  # noqa: BLE001 - a broken install raises anything on import.
-        raise ConversionError(
-            f"the tensorflowjs converter fails on import ({type(exc).__name__}: "
-            f"{_first_line(exc)}); {_INSTALL_HINT}"
-        ) from exc
+        raise ConversionError(_broken_install(f"{type(exc).__name__}: {_first_line(exc)}")) from exc
     tf.get_logger().setLevel("ERROR")
     return tf, keras, tfjs_saved_model
+
+
+def _import_failure(exc: ImportError) -> str:
+    """Tell a converter that is not installed apart from one that is installed but broken."""
+    from . import EXTRA_HINT
+
+    missing = (exc.name or "").split(".")[0]
+    if missing in _CONVERTER_PACKAGES and importlib.util.find_spec(missing) is None:
+        return (
+            f"TensorFlow's converter is not installed ({missing} is missing); install it with "
+            f"{EXTRA_HINT}, or use `converter: native`"
+        )
+    if missing == "pkg_resources":
+        # setuptools 81 removed pkg_resources; tensorflow_hub, which tensorflowjs
+        # imports, still needs it. The extra pins setuptools<81 for this.
+        return _broken_install(
+            f"{_first_line(exc)}: setuptools 81 and later no longer ship pkg_resources, which "
+            "tensorflow_hub (imported by tensorflowjs) needs",
+            'pip install "setuptools<81"',
+        )
+    return _broken_install(_first_line(exc))
+
+
+def _broken_install(cause: str, fix: str = "") -> str:
+    from . import EXTRA_HINT
+
+    fix = fix or (
+        f"reinstall it in a fresh virtual environment with {EXTRA_HINT}, which pins a set "
+        "that imports"
+    )
+    return (
+        f"TensorFlow's converter is installed but fails on import ({cause}); {fix}, or use "
+        "`converter: native`"
+    )
 
 
 def _quantization_map(quantize: str) -> dict[str, bool] | None:
@@ -94,7 +125,17 @@ def convert_model(source: Path, out_dir: Path, quantize: str, label: str) -> dic
                     quantization_dtype_map=_quantization_map(quantize),
                 )
         except ValueError as exc:
-            raise ConversionError(_explain_converter_error(label, exc)) from exc
+            error = ConversionError(_explain_converter_error(label, exc))
+            # The graph's nodes (name and op), so that the build can name the layer of an
+            # op TF.js lacks (node names carry the layer's scope: model/dense_1/Gelu/Erfc).
+            with contextlib.suppress(Exception):
+                from tensorflow.core.protobuf import saved_model_pb2
+
+                pb = (saved_model / "saved_model.pb").read_bytes()
+                graph = saved_model_pb2.SavedModel.FromString(pb).meta_graphs[0].graph_def
+                functions = [n for f in graph.library.function for n in f.node_def]
+                error.nodes = [{"name": n.name, "op": n.op} for n in [*graph.node, *functions]]
+            raise error from exc
         except Exception as exc:  # noqa: BLE001
             raise ConversionError(
                 f"{label}: the TensorFlow.js converter failed ({type(exc).__name__}: "
@@ -132,9 +173,6 @@ def repair_graph(model_json: Path, label: str) -> None:
       are control inputs of it (an LSTM: "Cannot compute the outputs
       [Identity]"); an inference graph has no side effects to order.
     """
-    import base64
-    import json
-
     data = json.loads(model_json.read_text())
     ranks = {
         w["name"]: len(w["shape"])
@@ -150,10 +188,7 @@ def repair_graph(model_json: Path, label: str) -> None:
                 node["input"] = [name for name in node["input"] if not name.startswith("^")]
         for index in range(len(nodes) - 1, -1, -1):
             node = nodes[index]
-            fused = [
-                base64.b64decode(v).decode()
-                for v in node.get("attr", {}).get("fused_ops", {}).get("list", {}).get("s", [])
-            ]
+            fused = _fused_ops(node)
             if node.get("op") not in _UNFUSED_OP or not fused or fused[0] != "BiasAdd":
                 continue
             activation = fused[1] if len(fused) > 1 else None
@@ -169,6 +204,42 @@ def repair_graph(model_json: Path, label: str) -> None:
                 )
             nodes[index : index + 1] = _unfused(node, fused)
     model_json.write_text(json.dumps(data))
+
+
+#: Graph ops that end a model in probabilities, as Keras names those activations.
+_PROBABILITY_OPS = {"Softmax": "softmax", "Sigmoid": "sigmoid"}
+
+
+def graph_output_activation(model_json: Path) -> str | None:
+    """Return ``softmax`` or ``sigmoid`` when a one-output graph model ends in that op.
+
+    For SavedModel folders, which carry no Keras architecture: the op that
+    computes the signature's output, past any ``Identity``, says whether it
+    returns probabilities. Anything else is None (the author says what it is).
+    """
+    data = json.loads(model_json.read_text())
+    signature = data.get("signature") or data.get("userDefinedMetadata", {}).get("signature", {})
+    outputs = signature.get("outputs") or {}
+    if len(outputs) != 1:
+        return None
+    nodes = {node["name"]: node for node in data["modelTopology"].get("node", [])}
+    name = str(next(iter(outputs.values())).get("name", "")).split(":")[0]
+    seen = set()
+    while name in nodes and name not in seen and nodes[name].get("op") == "Identity":
+        seen.add(name)
+        name = nodes[name]["input"][0].split(":")[0]
+    last = nodes.get(name, {})
+    # A Dense layer's sigmoid may be fused into its matmul (``fused_ops: [BiasAdd, Sigmoid]``).
+    ops = _fused_ops(last) if last.get("op") in _UNFUSED_OP else []
+    return _PROBABILITY_OPS.get(ops[-1] if ops else last.get("op", ""))
+
+
+def _fused_ops(node: dict[str, Any]) -> list[str]:
+    """Return the ops a fused node applies after its own (``["BiasAdd", "Relu"]``)."""
+    import base64
+
+    encoded = node.get("attr", {}).get("fused_ops", {}).get("list", {}).get("s", [])
+    return [base64.b64decode(v).decode() for v in encoded]
 
 
 def _unfused(node: dict[str, Any], fused: list[str]) -> list[dict[str, Any]]:
@@ -207,9 +278,7 @@ def _explain_load_error(label: str, source: Path, exc: Exception) -> str:
     if "Lambda" in text:
         return (
             f"{label}: the model has a Lambda layer, whose Python code cannot be loaded "
-            "safely or run in the browser; replace it with a built-in or registered layer "
-            "(keras.saving.register_keras_serializable), or give the plugin a SavedModel "
-            "folder written by model.export()"
+            f"safely or run in the browser; {LAMBDA_ADVICE}"
         )
     unknown = re.search(r"(?:Could not locate|Unknown) (?:class|layer)[: ]+'?(\w+)'?", text)
     if unknown:
