@@ -1,0 +1,259 @@
+"""The same blocks under Zensical (the ``mkdocs_tfjs.markdown`` extension and
+``mkdocs-tfjs prepare``) and under ProperDocs (the plugin), from PyPI.
+
+Zensical runs no MkDocs plugin: without the extension a site builds with "No
+issues found" and every block shows its YAML. These tests build this project's
+own documentation with the real ``zensical`` and ``properdocs`` commands and
+open it in Chromium.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from .conftest import PALETTE_MODEL, READY_OR_FAIL, StaticServer, copy_demo_project
+
+DEMO_PAGES = ["", "demos/palette/", "demos/handwriting/", "demos/image/", "demos/sliders/",
+              "custom-widgets/"]
+WIDGET = re.compile(r'<div[^>]*class="tfjs-widget[^"]*"[^>]*>')
+DATA = re.compile(r'\sdata-([a-z-]+)=(?:"([^"]*)"|\'([^\']*)\')')
+LINKS = re.compile(r'\s(?:src|href)="([^"#?]+)"')
+
+
+def run(cmd: list[str], cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
+
+def zensical(root: Path, *args: str) -> subprocess.CompletedProcess:
+    """The real Zensical CLI (from PyPI, pinned in the test extra)."""
+    return run([sys.executable, "-m", "zensical", "build", *args], root)
+
+
+def prepare(root: Path) -> subprocess.CompletedProcess:
+    """The console script of the package, as a user runs it in the project folder."""
+    script = Path(sys.executable).with_name("mkdocs-tfjs")
+    found = str(script) if script.exists() else shutil.which("mkdocs-tfjs")
+    assert found, "the mkdocs-tfjs console script is not installed ([project.scripts])"
+    return run([found, "prepare"], root)
+
+
+def output(done: subprocess.CompletedProcess) -> str:
+    return done.stdout + done.stderr
+
+
+def widgets(html: str) -> dict[str, dict[str, str]]:
+    """Return each widget element's data attributes, by id."""
+    found = {}
+    for tag in WIDGET.findall(html):
+        ident = re.search(r'\sid="([^"]+)"', tag).group(1)
+        found[ident] = {m.group(1): m.group(2) if m.group(2) is not None else m.group(3)
+                        for m in DATA.finditer(tag)}
+    return found
+
+
+def page_html(site: Path, rel: str) -> str:
+    return (site / rel / "index.html").read_text()
+
+
+def broken_links(site: Path) -> list[str]:
+    """Return our src/href links that name no file of the site (from every page)."""
+    missing = []
+    for page in site.rglob("*.html"):
+        for link in LINKS.findall(page.read_text()):
+            if "assets/tfjs/" in link and not (page.parent / link).resolve().is_file():
+                missing.append(f"{page.relative_to(site)}: {link}")
+    return missing
+
+
+@pytest.fixture(scope="module")
+def zensical_demo(tmp_path_factory):
+    """This project's documentation, prepared and built with Zensical; and its server."""
+    root = tmp_path_factory.mktemp("zensical-demo") / "proj"
+    server = StaticServer(root / "site")
+    copy_demo_project(root, site_url=server.url)
+    done = prepare(root)
+    assert done.returncode == 0, output(done)
+    done = zensical(root, "--clean")
+    assert done.returncode == 0, output(done)
+    yield root, server
+    server.close()
+
+
+def test_zensical_without_the_extension_is_what_the_issue_reports(tmp_path):
+    # The baseline the extension fixes: the same page, no extension, raw YAML in the page.
+    root = tmp_path / "proj"
+    (root / "docs").mkdir(parents=True)
+    (root / "docs" / "index.md").write_text("# Home\n\n```tfjs\nmodel: m.keras\nwidget: palette\n```\n")
+    (root / "mkdocs.yml").write_text("site_name: Plain\n")
+    done = zensical(root)
+    assert done.returncode == 0, output(done)
+    assert "widget: palette" in (root / "site" / "index.html").read_text()
+
+
+def test_every_demo_widget_reaches_ready_under_zensical_and_runs_the_mkdocs_model(
+        zensical_demo, demo_site, serve, open_page):
+    # Catches: blocks left as code, links Zensical rewrote to the wrong folder, models or
+    # runtime files missing from the site, and a model that differs from MkDocs's.
+    root, server = zensical_demo
+    site = root / "site"
+    mkdocs_url = serve(demo_site)
+    total = 0
+    for rel in DEMO_PAGES:
+        ours, theirs = widgets(page_html(site, rel)), widgets(page_html(demo_site, rel))
+        assert ours.keys() == theirs.keys(), rel
+        for ident in ours:
+            # The same model, runtime and options as under MkDocs (URLs relative to the same page).
+            assert json.loads(ours[ident]["config"]) == json.loads(theirs[ident]["config"]), ident
+        page, log = open_page(server.url + rel)
+        for ident in ours:
+            page.evaluate(READY_OR_FAIL, ident)
+            total += 1
+        assert not log.errors, (rel, log.errors)
+    assert total >= 7
+    # The same inputs give the same outputs as the MkDocs site's widget (which test_example_parity
+    # holds to Keras): the Zensical site serves the same converted files.
+    probe = "([id, x]) => window.tfjsWidgets.predict(id, x)"
+    x = [[0.1, 0.5, 0.9, 0.3, 0.7]]
+    z_page, _ = open_page(server.url + "demos/palette/", wait_ready="tfjs-palette-1")
+    m_page, _ = open_page(mkdocs_url + "demos/palette/", wait_ready="tfjs-palette-1")
+    assert z_page.evaluate(probe, ["tfjs-palette-1", x]) == m_page.evaluate(probe, ["tfjs-palette-1", x])
+
+
+def test_instant_navigation_reaches_a_widget_from_a_page_without_one(zensical_demo, open_page):
+    # Catches: the runtime only on pages with widgets, where instant navigation keeps the
+    # scripts of the page the reader arrived on.
+    root, server = zensical_demo
+    assert not widgets(page_html(root / "site", "getting-started/"))
+    page, log = open_page(server.url + "getting-started/")
+    page.evaluate("document.querySelector(\"a[href$='demos/palette/']\").click()")
+    page.wait_for_function("location.pathname.endsWith('/demos/palette/')")
+    page.wait_for_selector("#tfjs-palette-1")
+    page.evaluate(READY_OR_FAIL, "tfjs-palette-1")
+    assert page.evaluate("performance.getEntriesByType('navigation').length") == 1, "a full reload"
+    assert not log.errors
+
+
+def test_cached_and_clean_zensical_builds_keep_every_widget_file(zensical_demo):
+    # Catches: files only the extension writes (pages from Zensical's cache run no extension),
+    # and the site folder Zensical empties on every build.
+    root, _ = zensical_demo
+    site = root / "site"
+    before = {rel: widgets(page_html(site, rel)) for rel in DEMO_PAGES}
+    for args in ((), ("--clean",)):
+        done = zensical(root, *args)
+        assert done.returncode == 0, output(done)
+        assert {rel: widgets(page_html(site, rel)) for rel in DEMO_PAGES} == before, args
+        assert broken_links(site) == [], args
+        for rel, found in before.items():
+            for ident, data in found.items():
+                model = json.loads(data["config"])["model"]
+                assert (site / rel / model).resolve().is_file(), (args, ident, model)
+
+
+def small_project(root: Path, page: str, options: str = "runtime = \"local\"") -> Path:
+    """A Zensical project configured in zensical.toml, with the palette model."""
+    (root / "docs").mkdir(parents=True)
+    (root / "models").mkdir()
+    shutil.copy(PALETTE_MODEL, root / "models" / "generator.keras")
+    (root / "docs" / "index.md").write_text(page)
+    (root / "zensical.toml").write_text(
+        '[project]\nsite_name = "Small"\n\n'
+        '[project.markdown_extensions."mkdocs_tfjs.markdown"]\n' + options + "\n")
+    return root
+
+
+GOOD = "```tfjs\nmodel: models/generator.keras\nwidget: palette\n```\n"
+
+
+def test_zensical_toml_configures_the_extension_and_its_private_page_context_still_works(tmp_path):
+    # Fails loudly when Zensical changes the private page context the extension reads
+    # (mkdocs_tfjs.markdown.zensical_page): the block would stay code, with a warning.
+    root = small_project(tmp_path / "proj", "---\ntitle: Small\n---\n\n# Home\n\n" + GOOD)
+    done = prepare(root)
+    assert done.returncode == 0, output(done)
+    done = zensical(root)
+    assert done.returncode == 0, output(done)
+    found = widgets((root / "site" / "index.html").read_text())
+    assert list(found) == ["tfjs-palette-1"], (
+        "Zensical no longer gives the extension its page: update zensical_page() in "
+        "mkdocs_tfjs/markdown.py for this Zensical release\n" + output(done))
+    assert "runs only under Zensical" not in output(done)
+    assert broken_links(root / "site") == []
+    # The generated folder stays out of git.
+    assert (root / "docs" / "assets" / "tfjs" / ".gitignore").read_text().splitlines()[-1] == "*"
+
+
+def test_a_bad_block_fails_prepare_and_zensical_build_naming_page_and_line(tmp_path):
+    # Catches: an error swallowed into a code block, or a line counted without the front matter.
+    page = "---\ntitle: Bad\n---\n\n# Home\n\n```tfjs\nmodel: models/generator.keras\nwidget: palette\ncolors: 9\n```\n"
+    root = small_project(tmp_path / "proj", page)
+    expected = "docs/index.md:10: unknown key `colors` for the palette widget"
+    done = prepare(root)
+    assert done.returncode == 1 and expected in output(done), output(done)
+    done = zensical(root)
+    assert done.returncode != 0 and expected in output(done), output(done)
+
+
+def test_a_wrong_option_names_the_extension_and_the_option(tmp_path):
+    root = small_project(tmp_path / "proj", GOOD, options='runtime = "nearby"')
+    done = prepare(root)
+    assert done.returncode == 1, output(done)
+    assert "markdown_extensions: mkdocs_tfjs.markdown: runtime:" in output(done), output(done)
+    assert "nearby" in output(done)
+
+
+def test_a_replaced_model_reaches_the_next_zensical_build(tmp_path):
+    # Catches: Zensical's page cache serving the old model after the file changed
+    # (the `watch:` list makes Zensical render again when a model changes).
+    root = small_project(tmp_path / "proj", GOOD)
+    toml = (root / "zensical.toml").read_text()
+    (root / "zensical.toml").write_text(toml.replace("[project]\n", '[project]\nwatch = ["models"]\n'))
+    assert prepare(root).returncode == 0
+    assert zensical(root).returncode == 0
+    first = json.loads(widgets((root / "site" / "index.html").read_text())["tfjs-palette-1"]["config"])
+    scale_weights(root / "models" / "generator.keras", 1.01)
+    assert prepare(root).returncode == 0
+    done = zensical(root)
+    assert done.returncode == 0, output(done)
+    second = json.loads(widgets((root / "site" / "index.html").read_text())["tfjs-palette-1"]["config"])
+    assert second["model"] != first["model"]
+    assert (root / "site" / "index.html").parent.joinpath(second["model"]).is_file()
+    assert broken_links(root / "site") == []
+
+
+def scale_weights(keras_file: Path, factor: float) -> None:
+    """Replace a .keras file by the same model with every weight scaled (new weights, same shape)."""
+    import h5py
+
+    with zipfile.ZipFile(keras_file) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    weights = keras_file.with_suffix(".weights.h5")
+    weights.write_bytes(members["model.weights.h5"])
+    with h5py.File(weights, "r+") as h5:
+        h5.visititems(lambda _name, node: node.write_direct(node[()] * factor)
+                      if isinstance(node, h5py.Dataset) and node.dtype.kind == "f" else None)
+    members["model.weights.h5"] = weights.read_bytes()
+    weights.unlink()
+    with zipfile.ZipFile(keras_file, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+
+
+def test_properdocs_builds_the_demo_site_with_the_same_widgets(tmp_path, demo_site, serve, open_page):
+    # Catches: the plugin tied to the `mkdocs` package, which ProperDocs replaces.
+    root = copy_demo_project(tmp_path / "proj")
+    done = run([sys.executable, "-m", "properdocs", "build", "--strict"], root)
+    assert done.returncode == 0, output(done)
+    site = root / "site"
+    for rel in DEMO_PAGES:
+        assert widgets(page_html(site, rel)) == widgets(page_html(demo_site, rel)), rel
+    page, log = open_page(serve(site) + "demos/palette/", wait_ready="tfjs-palette-1")
+    assert not log.errors
