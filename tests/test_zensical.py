@@ -9,17 +9,23 @@ open it in Chromium.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import shutil
+import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from .conftest import PALETTE_MODEL, READY_OR_FAIL, StaticServer, copy_demo_project
+from .conftest import PALETTE_MODEL, ROOT, READY_OR_FAIL, StaticServer, copy_demo_project
 
 DEMO_PAGES = ["", "demos/palette/", "demos/handwriting/", "demos/image/", "demos/sliders/",
               "custom-widgets/"]
@@ -127,18 +133,21 @@ def test_every_demo_widget_reaches_ready_under_zensical_and_runs_the_mkdocs_mode
     assert z_page.evaluate(probe, ["tfjs-palette-1", x]) == m_page.evaluate(probe, ["tfjs-palette-1", x])
 
 
-def test_instant_navigation_reaches_a_widget_from_a_page_without_one(zensical_demo, open_page):
-    # Catches: the runtime only on pages with widgets, where instant navigation keeps the
-    # scripts of the page the reader arrived on.
+def test_instant_navigation_reaches_the_widgets_without_a_reload(
+        zensical_demo, open_page):
+    # Catches: widgets that mount only on a full page load (Zensical's theme swaps the page's
+    # content in place), from a page with another widget type and from one with none.
     root, server = zensical_demo
     assert not widgets(page_html(root / "site", "getting-started/"))
-    page, log = open_page(server.url + "getting-started/")
-    page.evaluate("document.querySelector(\"a[href$='demos/palette/']\").click()")
-    page.wait_for_function("location.pathname.endsWith('/demos/palette/')")
-    page.wait_for_selector("#tfjs-palette-1")
-    page.evaluate(READY_OR_FAIL, "tfjs-palette-1")
-    assert page.evaluate("performance.getEntriesByType('navigation').length") == 1, "a full reload"
-    assert not log.errors
+    for start, target, ident in (("demos/palette/", "demos/handwriting/", "tfjs-handwriting-1"),
+                                 ("getting-started/", "demos/palette/", "tfjs-palette-1")):
+        page, log = open_page(server.url + start)
+        page.evaluate("t => document.querySelector(`a[href$='${t}']`).click()", target)
+        page.wait_for_function("t => location.pathname.endsWith('/' + t)", arg=target)
+        page.wait_for_selector("#" + ident)
+        page.evaluate(READY_OR_FAIL, ident)
+        assert page.evaluate("performance.getEntriesByType('navigation').length") == 1, "a reload"
+        assert not log.errors, (start, target, log.errors)
 
 
 def test_cached_and_clean_zensical_builds_keep_every_widget_file(zensical_demo):
@@ -189,6 +198,60 @@ def test_zensical_toml_configures_the_extension_and_its_private_page_context_sti
     assert broken_links(root / "site") == []
     # The generated folder stays out of git.
     assert (root / "docs" / "assets" / "tfjs" / ".gitignore").read_text().splitlines()[-1] == "*"
+
+
+RUNTIME_TAG = re.compile(r"data-tfjs-runtime='([^']*)'")
+
+
+def test_every_page_gets_the_tags_of_the_whole_site_whatever_order_zensical_renders(tmp_path):
+    # Catches: tags made from the widget types seen so far in the process (the runtime reads
+    # them once per visit): the home page, rendered first, would lack the handwriting widget's
+    # fabric.js, and a reader going from it to the handwriting page would get a dead canvas.
+    root = small_project(tmp_path / "proj", "# Home\n\n" + GOOD)
+    shutil.copy(ROOT / "models" / "digits" / "digits.keras", root / "models" / "digits.keras")
+    (root / "docs" / "zz.md").write_text(
+        "# Digits\n\n```tfjs\nmodel: models/digits.keras\nwidget: handwriting\n```\n")
+    (root / "docs" / "plain.md").write_text("# Plain\n\nNo widget here.\n")
+    assert prepare(root).returncode == 0
+    done = zensical(root)
+    assert done.returncode == 0, output(done)
+    pieces = {}
+    for rel in ("", "zz/", "plain/"):
+        found = RUNTIME_TAG.findall(page_html(root / "site", rel))
+        assert len(found) == 1, (rel, found)
+        pieces[rel] = sorted(json.loads(html.unescape(found[0]))["scripts"])
+    assert "fabric" in pieces[""], pieces
+    assert pieces[""] == pieces["zz/"] == pieces["plain/"]
+
+
+@pytest.mark.parametrize("directory_urls", [True, False])
+def test_pages_in_folders_link_the_files_they_need(tmp_path, directory_urls):
+    # Catches: our src/href written relative to the page's URL, which Zensical rewrites as if
+    # relative to the .md file (one folder too deep with directory URLs).
+    root = small_project(tmp_path / "proj", "# Home\n")
+    (root / "docs" / "a" / "b").mkdir(parents=True)
+    (root / "docs" / "a" / "b" / "deep.md").write_text("# Deep\n\n" + GOOD)
+    toml = (root / "zensical.toml").read_text()
+    (root / "zensical.toml").write_text(
+        toml.replace("[project]\n", f"[project]\nuse_directory_urls = {str(directory_urls).lower()}\n"))
+    assert prepare(root).returncode == 0
+    done = zensical(root)
+    assert done.returncode == 0, output(done)
+    page = root / "site" / ("a/b/deep/index.html" if directory_urls else "a/b/deep.html")
+    found = widgets(page.read_text())
+    assert list(found) == ["tfjs-palette-1"]
+    assert (page.parent / json.loads(found["tfjs-palette-1"]["config"])["model"]).resolve().is_file()
+    assert broken_links(root / "site") == []
+    assert len(LINKS.findall(page.read_text())) > 0
+
+
+def test_mkdocs_with_the_extension_but_not_the_plugin_says_to_add_the_plugin(project):
+    # Catches: the issue's silent failure, the other way round (raw YAML under MkDocs).
+    project.page("index.md", "# Home\n\n" + GOOD.replace("models/generator", "models/palette/generator"))
+    project.write("mkdocs.yml", "site_name: Ext\nmarkdown_extensions:\n  - mkdocs_tfjs.markdown\n")
+    result = project.build("--strict")
+    assert result.returncode != 0
+    assert "add the `tfjs` plugin" in result.output, result.output
 
 
 def test_a_bad_block_fails_prepare_and_zensical_build_naming_page_and_line(tmp_path):
@@ -257,3 +320,72 @@ def test_properdocs_builds_the_demo_site_with_the_same_widgets(tmp_path, demo_si
         assert widgets(page_html(site, rel)) == widgets(page_html(demo_site, rel)), rel
     page, log = open_page(serve(site) + "demos/palette/", wait_ready="tfjs-palette-1")
     assert not log.errors
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def fetch(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, response.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as exc:
+        return exc.code, ""
+    except OSError:
+        return 0, ""
+
+
+def test_zensical_serve_follows_edits_models_and_bad_blocks_without_stopping(tmp_path, open_page):
+    # Catches: an exception that stops `zensical serve` on a bad block, a model file that a
+    # block added while serving never gets into the site, and a replaced model whose page keeps
+    # the old one (a build kept across rebuilds remembers the old file's hash).
+    root = small_project(tmp_path / "proj", "# Home\n\n" + GOOD)
+    toml = (root / "zensical.toml").read_text()
+    (root / "zensical.toml").write_text(toml.replace("[project]\n", '[project]\nwatch = ["models"]\n'))
+    (root / "docs" / "other.md").write_text("# Other\n\nNo widget yet.\n")
+    assert prepare(root).returncode == 0
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    log_path = tmp_path / "serve.log"
+    with log_path.open("w") as log_file:
+        server = subprocess.Popen([sys.executable, "-m", "zensical", "serve", "-a", f"127.0.0.1:{port}"],
+                                  cwd=root, stdout=log_file, stderr=subprocess.STDOUT)
+    try:
+        def until(what: str, check, timeout: float = 90):
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                assert server.poll() is None, f"zensical serve stopped ({what}):\n{log_path.read_text()}"
+                found = check()
+                if found:
+                    return found
+                time.sleep(0.2)
+            raise AssertionError(f"not seen in {timeout} s: {what}\n{log_path.read_text()}")
+
+        def model_of(rel: str) -> str | None:
+            status, text = fetch(url + rel)
+            found = widgets(text) if status == 200 else {}
+            if not found:
+                return None
+            model = json.loads(next(iter(found.values()))["config"])["model"]
+            return model if fetch(urllib.parse.urljoin(url + rel, model))[0] == 200 else None
+
+        first = until("the home page's widget and its model", lambda: model_of(""))
+        (root / "docs" / "other.md").write_text("# Other\n\n" + GOOD.replace("palette\n", "palette\nsort: lightness\n"))
+        until("a block added while serving, with its model", lambda: model_of("other/"))
+        (root / "docs" / "other.md").write_text("# Other\n\n" + GOOD.replace("palette\n", "palette\ncolors: 3\n"))
+        message = "docs/other.md:6: unknown key `colors` for the palette widget"
+        until("the bad block's error in the page", lambda: message in html.unescape(fetch(url + "other/")[1]))
+        assert message in log_path.read_text()
+        (root / "docs" / "other.md").write_text("# Other\n\n" + GOOD)
+        until("the fixed block's widget", lambda: model_of("other/"))
+        scale_weights(root / "models" / "generator.keras", 1.01)
+        second = until("the replaced model", lambda: (m := model_of("")) and m != first and m)
+        page, log = open_page(url, wait_ready="tfjs-palette-1")
+        assert second in page.evaluate("document.getElementById('tfjs-palette-1').dataset.config")
+        assert not log.page_errors
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -95,30 +95,35 @@ def zensical_page(md: Markdown) -> ZensicalPage | None:
     )
 
 
-# -- one build per process --------------------------------------------------
+# -- one build per page -----------------------------------------------------
 
 _lock = threading.RLock()
-_builds: dict[tuple[str, str], SiteBuild] = {}
+_cache_roots: dict[tuple[str, str], Path] = {}
 
 
 def site_build(options: dict[str, Any], project_dir: Path, where: str) -> SiteBuild:
-    """Return this process's build for these options (Zensical makes a new extension per page)."""
+    """Return a new build for these options.
+
+    A new one for every page: Zensical renders pages one at a time, and
+    ``zensical serve`` keeps one process across rebuilds, where a build kept
+    from the last one would hold the last model files' hashes. Conversions
+    persist in the cache, so a page whose model is unchanged converts nothing.
+    """
     key = (str(project_dir), json.dumps(options, sort_keys=True, default=str))
+    config = check_options(options, where)
+    settings = make_settings(config, project_dir, where)
     with _lock:
-        if key not in _builds:
-            config = check_options(options, where)
-            settings = make_settings(config, project_dir, where)
+        if key not in _cache_roots:
             if config.cache:
-                cache_root = settings.cache_dir
+                assert settings.cache_dir is not None
+                _cache_roots[key] = settings.cache_dir
             else:
                 temporary = tempfile.mkdtemp(prefix="mkdocs-tfjs-")
                 atexit.register(shutil.rmtree, temporary, True)
-                cache_root = Path(temporary)
-            assert cache_root is not None
-            build = SiteBuild(settings, warn=log.warning, info=log.info, cache_root=cache_root)
-            build.check_runtime()
-            _builds[key] = build
-        return _builds[key]
+                _cache_roots[key] = Path(temporary)
+    build = SiteBuild(settings, warn=log.warning, info=log.info, cache_root=_cache_roots[key])
+    build.check_runtime()
+    return build
 
 
 def read_manifest(build: SiteBuild, published: Path) -> None:
