@@ -254,6 +254,19 @@ def test_mkdocs_with_the_extension_but_not_the_plugin_says_to_add_the_plugin(pro
     assert "add the `tfjs` plugin" in result.output, result.output
 
 
+def test_zensical_build_without_prepare_fails_and_says_to_run_it(tmp_path):
+    # Catches: a site built with widgets whose model or runtime files are missing from it
+    # (Zensical lists docs_dir's files before the extension writes any).
+    root = small_project(tmp_path / "proj", "# Home\n\n" + GOOD)
+    done = zensical(root)
+    assert done.returncode != 0
+    assert "docs/index.md: " in output(done) and "run `mkdocs-tfjs prepare` before" in output(done)
+    assert prepare(root).returncode == 0
+    done = zensical(root)
+    assert done.returncode == 0, output(done)
+    assert broken_links(root / "site") == []
+
+
 def test_a_bad_block_fails_prepare_and_zensical_build_naming_page_and_line(tmp_path):
     # Catches: an error swallowed into a code block, or a line counted without the front matter.
     page = "---\ntitle: Bad\n---\n\n# Home\n\n```tfjs\nmodel: models/generator.keras\nwidget: palette\ncolors: 9\n```\n"

@@ -229,6 +229,15 @@ class TfjsPreprocessor(Preprocessor):
                 )
                 written = publish(build, published) if placed.widgets else []
                 tags = _link_roots(build.page_tags(relative_root(page.url)), page)
+            if written and not page.serving:
+                # Zensical listed docs_dir's files when the build started: these may miss it.
+                raise TfjsError(
+                    f"{label}: {len(written)} file(s) its widgets need (such as "
+                    f"{written[0]}) were not in {os.path.relpath(published)} when the build "
+                    "started; run `mkdocs-tfjs prepare` before `zensical build` (it has now "
+                    "written them, so the next build has them, but `prepare` also checks the "
+                    "other pages)"
+                )
         except TfjsError as exc:
             if not page.serving:
                 raise
@@ -237,10 +246,8 @@ class TfjsPreprocessor(Preprocessor):
             self.extension.problem = str(exc)
             return [ERROR_MARK, "", *lines]
         if written:
-            log.info(
-                f"{label}: wrote {len(written)} file(s) into {os.path.relpath(published)}; "
-                "run `mkdocs-tfjs prepare` before `zensical build` so that every build has them"
-            )
+            # Zensical serve notices them and builds again.
+            log.info(f"{label}: wrote {len(written)} file(s) into {os.path.relpath(published)}")
         self.extension.placed = placed if placed.widgets else None
         # Every page gets the tags once the site has widgets: Zensical's instant navigation
         # keeps the runtime of the page the reader arrived on, which may have none.
