@@ -40,7 +40,7 @@ class TfjsPlugin(BasePlugin[TfjsConfig]):
             return config
         project_dir = Path(config.config_file_path or ".").resolve().parent
         try:
-            settings = make_settings(self.config, project_dir, "mkdocs.yml: tfjs")
+            settings = make_settings(self.config, project_dir, "mkdocs.yml: plugins: tfjs")
         except TfjsError as exc:
             raise PluginError(f"tfjs: {exc}") from exc
         if self.config.cache:
