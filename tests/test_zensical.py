@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 import shutil
 import socket
@@ -402,3 +403,46 @@ def test_zensical_serve_follows_edits_models_and_bad_blocks_without_stopping(tmp
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def fresh_zensical_site(tmp_path_factory):
+    """The demo site built by a fresh venv with `pip install <this checkout> zensical`, no extras."""
+    from .test_default_install import newest_python
+
+    venv = tmp_path_factory.mktemp("zensical-venv") / "venv"
+    subprocess.run([newest_python(), "-m", "venv", str(venv)], check=True)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q",
+                           "--disable-pip-version-check", "-c", str(ROOT / "constraints.txt"),
+                           str(ROOT), "zensical"], capture_output=True, text=True, timeout=900, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    root = copy_demo_project(tmp_path_factory.mktemp("fresh-zensical") / "proj")
+    for command in (["mkdocs-tfjs", "prepare"], ["zensical", "build"]):
+        done = subprocess.run([str(venv / "bin" / command[0]), *command[1:]], cwd=root,
+                              capture_output=True, text=True, timeout=600, env=env)
+        assert done.returncode == 0, (command, done.stdout + done.stderr)
+    return root / "site"
+
+
+@pytest.mark.parametrize(("page_path", "widget_id", "model", "shape"), [
+    ("demos/palette/", "tfjs-palette-1", "palette/generator.keras", (16, 5)),
+    ("demos/handwriting/", "tfjs-handwriting-1", "digits/digits.keras", (4, 28, 28, 1)),
+    ("demos/image/", "tfjs-image-1", "emoji/classifier.keras", (2, 64, 64, 3)),
+], ids=["palette", "handwriting", "image"])
+def test_demo_widgets_from_a_fresh_zensical_install_match_keras(
+        fresh_zensical_site, serve, open_page, page_path, widget_id, model, shape):
+    # Catches: a console script or module missing from the installed package, a dependency
+    # that only the test extra brings, and a Zensical site whose models differ from Keras.
+    import keras
+    import numpy as np
+
+    page, log = open_page(serve(fresh_zensical_site) + page_path, wait_ready=widget_id)
+    x = np.random.default_rng(4).uniform(0, 1, size=shape).astype("float32")
+    got = np.asarray(page.evaluate("([id, x]) => window.tfjsWidgets.predict(id, x)",
+                                   [widget_id, x.tolist()]))
+    expected = keras.models.load_model(ROOT / "models" / model, compile=False).predict(x, verbose=0)
+    # float16 weights, as test_default_install measures them: at most 1.2e-3 off.
+    assert got.shape == expected.shape
+    assert float(np.abs(got - expected).max()) <= 2e-3
+    assert not log.page_errors
