@@ -76,6 +76,8 @@ def zensical_page(md: Markdown) -> ZensicalPage | None:
     The one reader of Zensical's private parts (0.0.x): the ``rendering_context``
     preprocessor it registers on every page's ``Markdown``, with the page's
     ``path`` and ``url`` and the configuration's ``root_dir`` and ``docs_dir``.
+    Whether ``zensical serve`` runs comes from the command line, which Zensical
+    does not expose either.
     """
     if "rendering_context" not in md.preprocessors:
         return None
