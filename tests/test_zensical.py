@@ -151,6 +151,18 @@ def test_instant_navigation_reaches_the_widgets_without_a_reload(
         assert not log.errors, (start, target, log.errors)
 
 
+def test_the_zensical_site_works_under_a_sub_path(zensical_demo, serve, open_page):
+    # Catches: a URL written from the site root (`/assets/...`), which breaks a site
+    # published under a sub-path (a project page on GitHub Pages).
+    root, _ = zensical_demo
+    url = serve(root) + "site/demos/handwriting/"
+    page, log = open_page(url, wait_ready="tfjs-handwriting-1")
+    assert not log.errors, log.errors
+    ours = [request for request in log.requests if "/assets/tfjs/" in request]
+    assert any(request.endswith("model.json") for request in ours), ours
+    assert all("/site/assets/tfjs/" in request for request in ours), ours
+
+
 def test_cached_and_clean_zensical_builds_keep_every_widget_file(zensical_demo):
     # Catches: files only the extension writes (pages from Zensical's cache run no extension),
     # and the site folder Zensical empties on every build.
