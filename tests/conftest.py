@@ -378,7 +378,10 @@ def copy_demo_project(root: Path, site_url: str | None = None) -> Path:
 
     No node_modules: ``runtime: local`` takes TF.js from inside the package.
     """
-    shutil.copytree(ROOT / "docs", root / "docs")
+    # Not what `mkdocs-tfjs prepare` writes into docs/ for Zensical (git-ignored, maybe stale).
+    generated = ROOT / "docs" / "assets" / "tfjs"
+    shutil.copytree(ROOT / "docs", root / "docs",
+                    ignore=lambda folder, names: {"tfjs"} if Path(folder) == generated.parent else set())
     shutil.copytree(ROOT / "models", root / "models", ignore=shutil.ignore_patterns("__pycache__"))
     # The Performance page includes the benchmarks' Markdown tables.
     (root / "benchmarks").mkdir()

@@ -15,9 +15,10 @@ from typing import Any
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 
-from .build import PageWidgets, Settings, SiteBuild, parse_size, relative_root
+from .build import PageWidgets, SiteBuild, relative_root
 from .config import TfjsConfig
 from .errors import ConfigError, TfjsError
+from .project import make_settings
 
 log = get_plugin_logger(__name__)
 
@@ -42,24 +43,9 @@ class TfjsPlugin(BasePlugin[TfjsConfig]):
             return config
         project_dir = Path(config.config_file_path or ".").resolve().parent
         try:
-            size_budget = parse_size(self.config.size_budget)
-        except ValueError as exc:
-            raise PluginError(f"tfjs: size_budget in mkdocs.yml: {exc}") from exc
-        settings = Settings(
-            project_dir=project_dir,
-            quantize=self.config.quantize,
-            format=self.config.format,
-            cache_dir=project_dir / self.config.cache_dir,
-            runtime=self.config.runtime,
-            runtime_dir=project_dir / self.config.runtime_dir if self.config.runtime_dir else None,
-            size_budget=size_budget,
-            backend=self.config.backend,
-            converter=self.config.converter,
-            widgets=dict(self.config.widgets),
-            templates_dir=project_dir / self.config.templates_dir
-            if self.config.templates_dir
-            else None,
-        )
+            settings = make_settings(self.config, project_dir, "mkdocs.yml: plugins: tfjs")
+        except TfjsError as exc:
+            raise PluginError(f"tfjs: {exc}") from exc
         if self.config.cache:
             cache_root = settings.cache_dir
         else:
