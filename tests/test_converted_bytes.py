@@ -25,13 +25,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from mkdocs_tfjs.convert import Choice, convert_model
 from mkdocs_tfjs.spec import QUANTIZE_CHOICES
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 ROOT = Path(__file__).resolve().parents[1]
+#: One Keras file per example folder, named after its folder.
 EXAMPLES = sorted((ROOT / "models").glob("*/*.keras"))
 
 
@@ -168,24 +168,24 @@ PINNED: dict[str, str] = {
     "conv-bn-fold none": "4be48e962345707331ba5dcd93b94eacb54e9fef6364e37908db3348bb1f0785",
     "conv-bn-fold float16": "58d474e28e6350e87d77d4beff2917abfa5cf7d949501ee7d9c5f46dfcbf27e6",
     "conv-bn-fold uint8": "61cfcce0b8057aef6ae3a22512173e54c926f98e06b77001c05be2895014d9c8",
-    "digits/digits none": "458aaf46fa2bf0eef10c53cbcf781fed4131f2439d807901f92cf1034e554999",
-    "digits/digits float16": "eb18779385fc42baa0d789321330b2665d14e8a2a6b7be80769c14bb56a1bbd8",
-    "digits/digits uint8": "2bbbcfd7864d7675f4fe3f068d9ca93120cc24e97ccf0f0fa86202d080dc3ae1",
-    "emoji/classifier none": "9335a736367e22f775b6e408efc806b1ffb3ecc9b17cbbcbdb7069b4d1482a79",
-    "emoji/classifier float16": "4a3acb8ef1a153a885ca8e24d7a5230c888c7e8d4a6b6cf7c3847326ba9af5c1",
-    "emoji/classifier uint8": "a9cedc53a9a13c284936566b4d492d2155fff710464effef07ae98cf3f4f014e",
+    "digits none": "458aaf46fa2bf0eef10c53cbcf781fed4131f2439d807901f92cf1034e554999",
+    "digits float16": "eb18779385fc42baa0d789321330b2665d14e8a2a6b7be80769c14bb56a1bbd8",
+    "digits uint8": "2bbbcfd7864d7675f4fe3f068d9ca93120cc24e97ccf0f0fa86202d080dc3ae1",
+    "emoji none": "9335a736367e22f775b6e408efc806b1ffb3ecc9b17cbbcbdb7069b4d1482a79",
+    "emoji float16": "4a3acb8ef1a153a885ca8e24d7a5230c888c7e8d4a6b6cf7c3847326ba9af5c1",
+    "emoji uint8": "a9cedc53a9a13c284936566b4d492d2155fff710464effef07ae98cf3f4f014e",
     "merging none": "ee702f38bf5decc81751dfdb4d3ef66ef476a8d453d6d92c3a96a403503253b4",
     "merging float16": "42fc54b26a8ec7be570db7cd6c49cdeeaaf51163a5c5d44199b93c783c57db0b",
     "merging uint8": "377cca8293965f3b80892b4c9d4bcae9f73d062e75ad9e8762e53f58e584d451",
-    "palette/generator none": "ab963ac6229228674b77a497edafb24e49246ac898b7009c79f95eadefdfa817",
-    "palette/generator float16": "d3a234c55467873ef3def8b01b165e78194fe19226dbc8f0f1ca90ae6fc338ce",
-    "palette/generator uint8": "182eb54b6b80fd42b359eaf4a7b4416903ae5691ad7f30b8f7e91a805365f3e6",
-    "penguin-mass/body_mass none": "35eaa65f631a95d2f306576c83552979eeff872cb36087a237bb9a2777843c10",
-    "penguin-mass/body_mass float16": "4bc1ab02d6cc098cf4de012ffee4891964204d67f2c0cbdfc38a5b6c8c8c5e8a",
-    "penguin-mass/body_mass uint8": "f58624cbad4f21f7237b2dbaac9dce3532ae778c2919a630869fe9f3f5b2c3cc",
-    "penguins/penguins none": "aa87a6c73950446d27a9d3843963cb5dcc82ce033b71cbceede49e6a97eb98b9",
-    "penguins/penguins float16": "0e4c0b5554a043c84d221e62cc9a9811ed746492ab6d746843c3fddf4916d1e7",
-    "penguins/penguins uint8": "f085ca167a37b68ff4eecc5b4b042923af683caf97b2e89b2e5599eafd4e1dd7",
+    "palette none": "ab963ac6229228674b77a497edafb24e49246ac898b7009c79f95eadefdfa817",
+    "palette float16": "d3a234c55467873ef3def8b01b165e78194fe19226dbc8f0f1ca90ae6fc338ce",
+    "palette uint8": "182eb54b6b80fd42b359eaf4a7b4416903ae5691ad7f30b8f7e91a805365f3e6",
+    "penguin-mass none": "35eaa65f631a95d2f306576c83552979eeff872cb36087a237bb9a2777843c10",
+    "penguin-mass float16": "4bc1ab02d6cc098cf4de012ffee4891964204d67f2c0cbdfc38a5b6c8c8c5e8a",
+    "penguin-mass uint8": "f58624cbad4f21f7237b2dbaac9dce3532ae778c2919a630869fe9f3f5b2c3cc",
+    "penguins none": "aa87a6c73950446d27a9d3843963cb5dcc82ce033b71cbceede49e6a97eb98b9",
+    "penguins float16": "0e4c0b5554a043c84d221e62cc9a9811ed746492ab6d746843c3fddf4916d1e7",
+    "penguins uint8": "f085ca167a37b68ff4eecc5b4b042923af683caf97b2e89b2e5599eafd4e1dd7",
     "pooling none": "34b41915fb35765199e75eb956cec001bb807b1f59c933b95b340ea8be7d9b32",
     "pooling float16": "34b41915fb35765199e75eb956cec001bb807b1f59c933b95b340ea8be7d9b32",
     "pooling uint8": "34b41915fb35765199e75eb956cec001bb807b1f59c933b95b340ea8be7d9b32",
@@ -215,7 +215,7 @@ def sources(tmp_path_factory) -> dict[str, Path]:
     """Every model to convert: the examples as shipped, the built ones saved as ``.keras``."""
     import keras
 
-    found = {f"{p.parent.name}/{p.stem}": p for p in EXAMPLES}
+    found = {p.parent.name: p for p in EXAMPLES}
     folder = tmp_path_factory.mktemp("built")
     for name, (build, seed) in BUILT.items():
         path = folder / f"{name}.keras"
@@ -228,7 +228,7 @@ def sources(tmp_path_factory) -> dict[str, Path]:
 
 def test_every_example_model_is_pinned():
     """A model added to ``models/`` is pinned too (run with PIN_CONVERTED_BYTES=1)."""
-    names = {f"{p.parent.name}/{p.stem}" for p in EXAMPLES} | set(BUILT)
+    names = {p.parent.name for p in EXAMPLES} | set(BUILT)
     keys = {f"{name} {q}" for name in names for q in QUANTIZE_CHOICES}
     if os.environ.get("PIN_CONVERTED_BYTES"):
         pytest.skip("pinning")
