@@ -99,6 +99,7 @@ def require_channels_last(call: Call) -> None:
 
 
 def same_or_valid(call: Call) -> str:
+    """Return a layer's ``padding`` as TensorFlow spells it; other paddings are unsupported."""
     padding = str(call.get("padding", "valid")).upper()
     if padding not in ("SAME", "VALID"):
         raise Unsupported(f"padding: {padding.lower()}")
