@@ -17,9 +17,9 @@ per backend into plugin/mkdocs_tfjs/vendor/lean/:
 - README.md and LICENSE (TF.js is Apache-2.0; its npm packages ship no text).
 
 The lean ops are not a hand-kept list: they are the TF.js op names (the keys of
-convert/kernels.json) that the native converter's lowering (convert/layers.py,
-convert/graph.py) spells out, and each op's kernels come from the kernel table
-(`ops[op].kernels`). An op the lowering computes at run time would be missed:
+convert/kernels.json) that the native converter's lowering (every module of
+convert/layers/, and convert/graph.py) spells out, and each op's kernels come
+from the kernel table (`ops[op].kernels`). An op the lowering computes at run time would be missed:
 a model using it then gets the full runtime, never a missing kernel.
 `--output DIR` writes into DIR instead (the test that checks the committed
 files are exactly what this script makes from the lock file).
@@ -37,7 +37,11 @@ from mkdocs_tfjs.runtime import sri
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "plugin" / "mkdocs_tfjs"
-LOWERING = [PACKAGE / "convert" / "layers.py", PACKAGE / "convert" / "graph.py"]
+#: The lowering's source: one module per domain under convert/layers/, and the graph writer.
+LOWERING = [
+    *sorted((PACKAGE / "convert" / "layers").glob("*.py")),
+    PACKAGE / "convert" / "graph.py",
+]
 BACKENDS = ("cpu", "wasm", "webgl")
 #: Kernels runtime.js runs itself, outside any model: tf.cast of an input of
 #: another dtype, and tensor.clone() (Identity) when it keeps inputs.

@@ -3,10 +3,11 @@
 :func:`convert_native` reads the file (``keras_file``), walks the model's
 layer graph (Sequential, Functional, models nested in models, shared layers,
 several inputs and outputs), calls each layer's lowering function from
-``layers.LAYERS``, and writes the graph model (``graph``). The walker knows
-no layer by name except the containers, and BatchNormalization, which it
-folds into the layer before it, as TensorFlow's optimiser does, where that
-layer's handler declares how (``layers.FOLDS``).
+``layers.LAYERS`` (the ``layers`` package, one module per domain), and
+writes the graph model (``graph``). The walker knows no layer by name
+except the containers, and BatchNormalization, which it folds into the
+layer before it, as TensorFlow's optimiser does, where that layer's handler
+declares how (``layers.FOLDS``).
 """
 
 from __future__ import annotations

@@ -1,0 +1,98 @@
+"""Pooling: max and average, 1-D and 2-D, and the global poolings (1-D to 3-D)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..graph import Tensor
+from ._common import (
+    as_2d,
+    conv_out,
+    from_2d,
+    pair,
+    reduce,
+    require_channels_last,
+    same_or_valid,
+)
+from .registry import LAYERS, Call
+
+
+def pool(
+    call: Call, op: str, x: Tensor, size: list[int], strides: list[int], padding: str
+) -> Tensor:
+    """Max or average pooling over [batch, h, w, c]."""
+    shape = (
+        x.shape[0],
+        conv_out(x.shape[1], size[0], strides[0], 1, padding),
+        conv_out(x.shape[2], size[1], strides[1], 1, padding),
+        x.shape[3],
+    )
+    return call.graph.op(
+        op,
+        [x],
+        shape,
+        call.hint(op),
+        {
+            "ksize": [1, *size, 1],
+            "strides": [1, *strides, 1],
+            "padding": padding,
+            "data_format": "NHWC",
+        },
+    )
+
+
+def _pool2d(op: str) -> Callable[[Call], Tensor]:
+    def lower(call: Call) -> Tensor:
+        require_channels_last(call)
+        size = pair(call.get("pool_size", 2))
+        strides = pair(call.get("strides") or size)
+        return pool(call, op, call.x, size, strides, same_or_valid(call))
+
+    lower.__doc__ = f"2-D pooling as ``{op}``."
+    return lower
+
+
+def _pool1d(op: str) -> Callable[[Call], Tensor]:
+    def lower(call: Call) -> Tensor:
+        require_channels_last(call)
+        size = pair(call.get("pool_size", 2), 1)[0]
+        stride = pair(call.get("strides") or size, 1)[0]
+        return from_2d(
+            call, pool(call, op, as_2d(call, call.x), [1, size], [1, stride], same_or_valid(call))
+        )
+
+    lower.__doc__ = f"1-D pooling as ``{op}`` over one row."
+    return lower
+
+
+# Keras's short aliases (MaxPool2D...) are the same classes: one function for both names.
+for _name, _short, _op in (
+    ("MaxPooling", "MaxPool", "MaxPool"),
+    ("AveragePooling", "AvgPool", "AvgPool"),
+):
+    LAYERS[f"{_name}2D"] = LAYERS[f"{_short}2D"] = _pool2d(_op)
+    LAYERS[f"{_name}1D"] = LAYERS[f"{_short}1D"] = _pool1d(_op)
+
+
+def _global_pool(op: str, spatial: int) -> Callable[[Call], Tensor]:
+    def lower(call: Call) -> Tensor:
+        require_channels_last(call)
+        return reduce(
+            call.graph,
+            op,
+            call.x,
+            list(range(1, 1 + spatial)),
+            bool(call.get("keepdims", False)),
+            call.hint(),
+        )
+
+    lower.__doc__ = f"Global pooling as ``{op}`` over the spatial axes."
+    return lower
+
+
+# GlobalAvgPool2D, GlobalMaxPool2D... are Keras's aliases of the same classes.
+for _name, _short, _op in (("Average", "Avg", "Mean"), ("Max", "Max", "Max")):
+    for _n in (1, 2, 3):
+        LAYERS[f"Global{_name}Pooling{_n}D"] = LAYERS[f"Global{_short}Pool{_n}D"] = _global_pool(
+            _op, _n
+        )

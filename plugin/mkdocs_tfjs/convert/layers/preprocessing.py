@@ -1,0 +1,108 @@
+"""Preprocessing layers saved inside a model: Rescaling, Normalization, Resizing, CenterCrop."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..graph import Tensor
+from ._common import (
+    axes_list,
+    binary,
+    ints,
+    param_shape,
+    require_channels_last,
+    resize,
+)
+from .registry import Call, Unsupported, layer
+
+
+@layer("Resizing")
+def resizing(call: Call) -> Tensor:
+    """``Resizing(height, width)``, bilinear or nearest, optionally cropping to the aspect ratio."""
+    require_channels_last(call)
+    height, width = int(call.config["height"]), int(call.config["width"])
+    x = call.x
+    if call.get("pad_to_aspect_ratio", False):
+        raise Unsupported("Resizing with pad_to_aspect_ratio")
+    if call.get("crop_to_aspect_ratio", False):
+        x = center_crop_to(call, x, *_aspect_crop(x.shape[1], x.shape[2], height, width), "crop")
+    return resize(call, x, height, width, str(call.get("interpolation", "bilinear")), call.hint())
+
+
+def _aspect_crop(h: int, w: int, th: int, tw: int) -> tuple[int, int]:
+    crop_h = min(h, int(w * th / tw))
+    crop_w = min(w, int(h * tw / th))
+    return crop_h, crop_w
+
+
+def center_crop_to(call: Call, x: Tensor, height: int, width: int, suffix: str) -> Tensor:
+    """Take the centred ``height`` x ``width`` region of [batch, h, w, c]."""
+    g = call.graph
+    top, left = (x.shape[1] - height) // 2, (x.shape[2] - width) // 2
+    return g.op(
+        "Slice",
+        [x, ints(g, [0, top, left, 0], "begin"), ints(g, [-1, height, width, -1], "size")],
+        (x.shape[0], height, width, x.shape[3]),
+        call.hint(suffix),
+    )
+
+
+@layer("CenterCrop")
+def center_crop(call: Call) -> Tensor:
+    """``CenterCrop(height, width)``; a smaller input is first resized as Keras does."""
+    require_channels_last(call)
+    height, width = int(call.config["height"]), int(call.config["width"])
+    h, w = call.x.shape[1], call.x.shape[2]
+    if h is None or w is None:
+        raise Unsupported("CenterCrop on an input whose height or width is not fixed")
+    if h >= height and w >= width:
+        return center_crop_to(call, call.x, height, width, "")
+    crop_h, crop_w = _aspect_crop(h, w, height, width)
+    cropped = center_crop_to(call, call.x, crop_h, crop_w, "crop")
+    return resize(call, cropped, height, width, "bilinear", call.hint())
+
+
+@layer("Rescaling")
+def rescaling(call: Call) -> Tensor:
+    """``Rescaling(scale, offset)``: ``x * scale + offset``."""
+    g = call.graph
+    scale, offset = call.config.get("scale", 1.0), call.config.get("offset", 0.0)
+    out = binary(
+        g, "Mul", call.x, call.const("scale", np.asarray(scale, np.float32)), call.hint("scale")
+    )
+    if np.any(np.asarray(offset) != 0):
+        out = binary(
+            g, "AddV2", out, call.const("offset", np.asarray(offset, np.float32)), call.hint()
+        )
+    return out
+
+
+@layer("Normalization")
+def normalization(call: Call) -> Tensor:
+    """Lower ``Normalization``: ``(x - mean) / max(sqrt(variance), 1e-7)``, or its inverse."""
+    g, x = call.graph, call.x
+    axes = axes_list(call.get("axis", -1))
+    if call.config.get("mean") is not None:
+        mean = np.asarray(call.config["mean"], np.float32)
+        variance = np.asarray(call.config["variance"], np.float32)
+    else:
+        weights = call.weights()
+        mean, variance = weights[0], weights[1]
+    std = np.maximum(np.sqrt(variance), np.float32(1e-7)).astype(np.float32)
+    shape = param_shape(x, axes)
+    mean, std = mean.reshape(shape), std.reshape(shape)
+    if call.get("invert", False):
+        return binary(
+            g,
+            "AddV2",
+            binary(g, "Mul", x, call.const("std", std), call.hint("scaled")),
+            call.const("mean", mean),
+            call.hint(),
+        )
+    return binary(
+        g,
+        "RealDiv",
+        binary(g, "Sub", x, call.const("mean", mean), call.hint("centered")),
+        call.const("std", std),
+        call.hint(),
+    )
