@@ -1,0 +1,137 @@
+"""Build the demo site and record (or check) the sha256 of every file it writes.
+
+    python scripts/site_digests.py record   # writes tests/data/site_digests.json
+    python scripts/site_digests.py check    # builds again and compares
+
+For moves inside the package that must not change what readers get: the demo
+site (docs/, models/, benchmarks/*.md and mkdocs.yml, copied to a temporary
+folder as an author has them) is built with the package on ``PYTHONPATH`` and
+every file under site/ is hashed twice:
+
+- ``raw``: the bytes as written;
+- ``normalized``: the bytes after two substitutions that only follow the
+  widget assets' file names and contents: the content-hashed folder
+  ``assets/tfjs/widgets-XXXXXXXX`` becomes ``widgets-HASH``, and each widget
+  asset's SRI hash becomes ``sri(<name>)``; a stylesheet is compared as the
+  sorted list of its lines (the same rules, in any order of sections).
+
+``check`` passes when every normalized digest matches, and says which files
+differ raw (the widget folder's name and the pages that name it, when assets
+moved or the stylesheet's sections were regrouped). Files that differ between
+two builds of the same code are left out: ``search/search_index.json`` (none so
+far) and ``sitemap.xml.gz`` (gzip stores the build time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RECORD = ROOT / "tests" / "data" / "site_digests.json"
+# gzip writes the build time into its header.
+VARYING = {"sitemap.xml.gz"}
+_WIDGETS_DIR = re.compile(r"widgets-[0-9a-f]{8}")
+_TEXT = {".html", ".js", ".css", ".json", ".xml", ".txt", ".md", ".svg", ".mjs"}
+
+
+def copy_demo(root: Path) -> None:
+    """Copy the demo project as tests/conftest.py's copy_demo_project does."""
+    shutil.copytree(ROOT / "docs", root / "docs")
+    shutil.copytree(ROOT / "models", root / "models", ignore=shutil.ignore_patterns("__pycache__"))
+    (root / "benchmarks").mkdir()
+    for table in (ROOT / "benchmarks").glob("*.md"):
+        shutil.copy(table, root / "benchmarks" / table.name)
+    shutil.copy(ROOT / "mkdocs.yml", root / "mkdocs.yml")
+
+
+def build(root: Path) -> Path:
+    """Build the site in ``root`` with this checkout's package first on the path."""
+    env = {
+        **os.environ,
+        "NO_MKDOCS_2_WARNING": "1",
+        "PYTHONPATH": os.pathsep.join(
+            [str(ROOT / "plugin"), *filter(None, [os.environ.get("PYTHONPATH")])]
+        ),
+    }
+    subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "-q"], cwd=root, env=env, check=True
+    )
+    return root / "site"
+
+
+def sri(data: bytes) -> str:
+    return "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode()
+
+
+def digests(site: Path) -> dict[str, dict[str, str]]:
+    """Return ``{path: {raw, normalized}}`` for every file of ``site``."""
+    folders = [p for p in (site / "assets" / "tfjs").glob("widgets-*") if p.is_dir()]
+    assert len(folders) == 1, f"expected one widgets folder, found {folders}"
+    asset_sri = {sri(p.read_bytes()): f"sri({p.name})" for p in folders[0].iterdir()}
+    result = {}
+    for path in sorted(p for p in site.rglob("*") if p.is_file()):
+        rel = path.relative_to(site).as_posix()
+        if rel in VARYING:
+            continue
+        data = path.read_bytes()
+        normalized = data
+        if path.suffix in _TEXT:
+            text = _WIDGETS_DIR.sub("widgets-HASH", data.decode("utf-8"))
+            for value, name in asset_sri.items():
+                text = text.replace(value, name)
+            if path.suffix == ".css":
+                text = "\n".join(sorted(text.splitlines()))
+            normalized = text.encode()
+        result[_WIDGETS_DIR.sub("widgets-HASH", rel)] = {
+            "raw": hashlib.sha256(data).hexdigest(),
+            "normalized": hashlib.sha256(normalized).hexdigest(),
+        }
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("action", choices=("record", "check"))
+    parser.add_argument("--record", type=Path, default=RECORD)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        copy_demo(root)
+        found = digests(build(root))
+    if args.action == "record":
+        args.record.parent.mkdir(parents=True, exist_ok=True)
+        args.record.write_text(json.dumps(found, indent=1, sort_keys=True) + "\n")
+        print(f"recorded {len(found)} files in {args.record}")
+        return 0
+    recorded = json.loads(args.record.read_text())
+    missing = sorted(set(recorded) - set(found))
+    extra = sorted(set(found) - set(recorded))
+    changed = sorted(
+        p for p in set(recorded) & set(found) if recorded[p]["normalized"] != found[p]["normalized"]
+    )
+    raw = sorted(p for p in set(recorded) & set(found) if recorded[p]["raw"] != found[p]["raw"])
+    for label, paths in (("missing", missing), ("new", extra), ("changed", changed)):
+        for path in paths:
+            print(f"{label}: {path}")
+    print(f"{len(found)} files; {len(raw)} differ raw (widget folder name, SRI, stylesheet order):")
+    for path in raw:
+        print(f"  raw only: {path}")
+    if missing or extra or changed:
+        print("FAIL: the site differs beyond the widget assets' names and order")
+        return 1
+    print("OK: every file matches after normalisation")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
