@@ -13,13 +13,14 @@ every file under site/ is hashed twice:
   widget assets' file names and contents: the content-hashed folder
   ``assets/tfjs/widgets-XXXXXXXX`` becomes ``widgets-HASH``, and each widget
   asset's SRI hash becomes ``sri(<name>)``; a stylesheet is compared as the
-  sorted list of its lines (the same rules, in any order of sections).
+  sorted list of its non-blank lines (the same rules, in any order of
+  sections).
 
 ``check`` passes when every normalized digest matches, and says which files
 differ raw (the widget folder's name and the pages that name it, when assets
 moved or the stylesheet's sections were regrouped). Files that differ between
-two builds of the same code are left out: ``search/search_index.json`` (none so
-far) and ``sitemap.xml.gz`` (gzip stores the build time).
+two builds of the same code are left out: only ``sitemap.xml.gz`` (gzip
+stores the build time); the search index is the same every time.
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ def digests(site: Path) -> dict[str, dict[str, str]]:
             for value, name in asset_sri.items():
                 text = text.replace(value, name)
             if path.suffix == ".css":
-                text = "\n".join(sorted(text.splitlines()))
+                text = "\n".join(sorted(line for line in text.splitlines() if line.strip()))
             normalized = text.encode()
         result[_WIDGETS_DIR.sub("widgets-HASH", rel)] = {
             "raw": hashlib.sha256(data).hexdigest(),
