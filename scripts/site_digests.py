@@ -4,9 +4,11 @@
     python scripts/site_digests.py check    # builds again and compares
 
 For moves inside the package that must not change what readers get: the demo
-site (docs/, models/, benchmarks/*.md and mkdocs.yml, copied to a temporary
-folder as an author has them) is built with the package on ``PYTHONPATH`` and
-every file under site/ is hashed twice:
+site (docs/, models/, benchmarks/*.md and mkdocs.yml, as tests/conftest.py's
+copy_demo_project copies them) is built with this checkout's package on
+``PYTHONPATH`` and every file under site/ is hashed twice. The site's sources
+come from the commit the digests were recorded on (``record`` takes HEAD), so
+edits to the docs since then do not count: only the package's do.
 
 - ``raw``: the bytes as written;
 - ``normalized``: the bytes after two substitutions that only follow the
@@ -28,12 +30,14 @@ from __future__ import annotations
 import argparse
 import base64
 import hashlib
+import io
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 from pathlib import Path
 
@@ -45,14 +49,27 @@ _WIDGETS_DIR = re.compile(r"widgets-[0-9a-f]{8}")
 _TEXT = {".html", ".js", ".css", ".json", ".xml", ".txt", ".md", ".svg", ".mjs"}
 
 
-def copy_demo(root: Path) -> None:
-    """Copy the demo project as tests/conftest.py's copy_demo_project does."""
-    shutil.copytree(ROOT / "docs", root / "docs")
-    shutil.copytree(ROOT / "models", root / "models", ignore=shutil.ignore_patterns("__pycache__"))
-    (root / "benchmarks").mkdir()
-    for table in (ROOT / "benchmarks").glob("*.md"):
-        shutil.copy(table, root / "benchmarks" / table.name)
-    shutil.copy(ROOT / "mkdocs.yml", root / "mkdocs.yml")
+def copy_demo(root: Path, commit: str) -> None:
+    """Write the demo project of ``commit`` into ``root`` (docs, models, benchmark tables)."""
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", commit, "docs", "models", "benchmarks", "mkdocs.yml"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(root, filter="data")
+    for path in (root / "benchmarks").iterdir():
+        if path.suffix != ".md":
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+
+
+def head_commit() -> str:
+    """Return the commit checked out."""
+    done = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()
 
 
 def build(root: Path) -> Path:
@@ -64,13 +81,12 @@ def build(root: Path) -> Path:
             [str(ROOT / "plugin"), *filter(None, [os.environ.get("PYTHONPATH")])]
         ),
     }
-    subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "-q"], cwd=root, env=env, check=True
-    )
+    subprocess.run([sys.executable, "-m", "mkdocs", "build", "-q"], cwd=root, env=env, check=True)
     return root / "site"
 
 
 def sri(data: bytes) -> str:
+    """Return the SRI hash the build writes for ``data``."""
     return "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode()
 
 
@@ -101,20 +117,26 @@ def digests(site: Path) -> dict[str, dict[str, str]]:
 
 
 def main() -> int:
+    """Build the demo site, then record its digests or check them."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("action", choices=("record", "check"))
     parser.add_argument("--record", type=Path, default=RECORD)
     args = parser.parse_args()
+    if args.action == "record":
+        commit = head_commit()
+    else:
+        saved = json.loads(args.record.read_text())
+        commit, recorded = saved["commit"], saved["files"]
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        copy_demo(root)
+        copy_demo(root, commit)
         found = digests(build(root))
     if args.action == "record":
         args.record.parent.mkdir(parents=True, exist_ok=True)
-        args.record.write_text(json.dumps(found, indent=1, sort_keys=True) + "\n")
-        print(f"recorded {len(found)} files in {args.record}")
+        saved = {"commit": commit, "files": found}
+        args.record.write_text(json.dumps(saved, indent=1, sort_keys=True) + "\n")
+        print(f"recorded {len(found)} files of {commit[:7]}'s site in {args.record}")
         return 0
-    recorded = json.loads(args.record.read_text())
     missing = sorted(set(recorded) - set(found))
     extra = sorted(set(found) - set(recorded))
     changed = sorted(
