@@ -1,24 +1,32 @@
 """Turn a parsed ``tfjs`` block into a checked :class:`WidgetSpec`.
 
 Knows the keys every widget shares, asks the widget registry for the rest,
-and resolves the model path inside the project folder. Nothing here imports
-MkDocs or TensorFlow.
+and resolves the model path inside the project folder (``paths.py``). The
+widgets know nothing of this module: the import goes one way. Nothing here
+imports MkDocs or TensorFlow.
 """
 
 from __future__ import annotations
 
 import difflib
-import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .directive import Block
 from .errors import DirectiveError
 from .options import Option, check_value
-from .widgets import WIDGETS, Widget
+from .paths import resolve_model_path, resolve_project_path
+from .widgets import WIDGETS, Widget, WidgetSpec
+
+__all__ = [
+    "COMMON_OPTIONS",
+    "WidgetSpec",
+    "make_spec",
+    "resolve_model_path",
+    "resolve_project_path",
+]
 
 QUANTIZE_CHOICES = ("none", "float16", "uint8")
 FORMAT_CHOICES = ("graph",)
@@ -72,37 +80,6 @@ COMMON_OPTIONS: tuple[Option, ...] = (
         pattern_hint="a letter, then letters, digits, '-' or '_'",
     ),
 )
-
-# Folders never searched when suggesting a model path for a misspelt one.
-_SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "site", ".cache", "__pycache__"}
-_MODEL_SUFFIXES = {".keras", ".h5", ".hdf5"}
-
-
-@dataclass
-class WidgetSpec:
-    """Everything the build needs to know about one widget on one page."""
-
-    page: str
-    line: int
-    widget: Widget
-    model: str
-    model_path: Path
-    id: str
-    quantize: str
-    format: str
-    title: str | None = None
-    caption: str | None = None
-    backend: str | None = None
-    converter: str | None = None
-    options: dict[str, Any] = field(default_factory=dict)
-    #: The page line of each key of the block, for errors about one key.
-    key_lines: dict[str, int] = field(default_factory=dict)
-
-    def error(self, message: str, key: str | None = None) -> DirectiveError:
-        """Return an error that points at ``key``'s line, or at the block's first line."""
-        return DirectiveError(
-            self.page, self.key_lines.get(key, self.line) if key else self.line, message
-        )
 
 
 def make_spec(
@@ -205,63 +182,6 @@ def _not_plain_data(value: Any) -> str | None:
     )
 
 
-def resolve_project_path(value: str, project_dir: Path, fail, key: str = "model") -> Path:
-    """Resolve ``value`` against ``project_dir``; refuse paths that leave it or do not exist."""
-    if os.path.isabs(value) or value.startswith("~"):
-        raise fail(
-            f"`{key}: {value}` is an absolute path; write it relative to the folder that "
-            f"holds mkdocs.yml ({project_dir}) so the site builds on any machine"
-        )
-    root = project_dir.resolve()
-    path = (root / value).resolve()
-    if not path.is_relative_to(root):
-        raise fail(
-            f"`{key}: {value}` points outside the project folder ({root}); "
-            "copy the file into the project and name it relative to mkdocs.yml"
-        )
-    if not path.exists():
-        raise fail(f"`{key}: {value}` does not exist{_suggest_file(value, root, key)}")
-    return path
-
-
-def resolve_model_path(value: str, project_dir: Path, fail) -> Path:
-    """Resolve a ``model`` value and check that it names a model."""
-    path = resolve_project_path(value, project_dir, fail)
-    if path.is_dir() and not (path / "saved_model.pb").exists():
-        raise fail(
-            f"`model: {value}` is a folder without saved_model.pb, so not a SavedModel; "
-            "name a .keras or .h5 file, or a folder written by model.export()"
-        )
-    if path.is_file() and path.suffix.lower() not in _MODEL_SUFFIXES:
-        raise fail(
-            f"`model: {value}` is not a model file; use a Keras .keras or .h5 file "
-            "or a SavedModel folder"
-        )
-    return path
-
-
 def _suggest(word: str, choices) -> str:
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f" (did you mean `{close[0]}`?)" if close else ""
-
-
-def _suggest_file(value: str, root: Path, key: str) -> str:
-    suffixes = _MODEL_SUFFIXES if key == "model" else {os.path.splitext(value)[1].lower()}
-    candidates: list[str] = []
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = [d for d in dirs if d not in _SKIP_DIRS]
-        if key == "model" and "saved_model.pb" in files:
-            candidates.append(os.path.relpath(folder, root))
-        candidates += [
-            os.path.relpath(os.path.join(folder, f), root)
-            for f in files
-            if os.path.splitext(f)[1].lower() in suffixes
-        ]
-        if len(candidates) > 5000:
-            break
-    close = difflib.get_close_matches(value, candidates, n=1, cutoff=0.5)
-    return (
-        f"; did you mean `{close[0]}`?"
-        if close
-        else ("; check the path, relative to the folder that holds mkdocs.yml")
-    )
