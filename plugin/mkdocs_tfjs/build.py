@@ -399,10 +399,10 @@ class SiteBuild:
     def _runs_lean(self, spec: WidgetSpec, info: ModelInfo) -> bool:
         """Tell whether the lean runtime runs this widget's model, on every backend it may use.
 
-        An author's widget module may call any TF.js function, so it always
-        gets the full runtime.
+        A part that says ``full_runtime`` (an author's widget, whose module may
+        call any TF.js function) always gets the full runtime.
         """
-        if isinstance(spec.widget, CustomWidget):
+        if spec.widget.full_runtime:
             return False
         # Every backend the model runs on, not only the one asked for: the page falls back to them.
         lean = runtime.lean_runs(info.ops, info.backends)

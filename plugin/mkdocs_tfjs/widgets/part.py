@@ -44,6 +44,8 @@ class Widget:
     needs: str = ""
     #: Whether keys beyond the common ones pass through to the widget's module.
     extra_keys: bool = False
+    #: Whether the page needs all of TF.js, not the lean runtime, whatever the model's ops.
+    full_runtime: bool = False
     #: The author's ES module of a widget of their own (built-in parts ship theirs in their folder).
     module: Path | None = None
 

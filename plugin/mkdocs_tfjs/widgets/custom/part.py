@@ -19,6 +19,8 @@ class CustomWidget(Widget):
     kind = "author"
     order = 90
     extra_keys = True
+    # The author's module may call any TF.js function, not only those the lean runtime holds.
+    full_runtime = True
     needs = "what its module expects"
 
     def __init__(self, name: str = "custom", module: Path | None = None) -> None:
