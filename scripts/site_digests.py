@@ -14,11 +14,13 @@ edits to the docs since then do not count: only the package's do.
 - ``normalized``: the bytes after two substitutions that only follow the
   widget assets' file names and contents: the content-hashed folder
   ``assets/tfjs/widgets-XXXXXXXX`` becomes ``widgets-HASH``, and each widget
-  asset's SRI hash becomes ``sri(<name>)``; a stylesheet is compared as the
+  asset's SRI hash becomes ``sri(<name>)``; sitemap.xml's dates (the day
+  of the build) become ``DAY``; a stylesheet is compared as the
   sorted list of its non-blank lines (the same rules, in any order of
   sections).
 
-``check`` passes when every normalized digest matches, and says which files
+``check`` passes when every normalized digest matches (a new part's module
+in the widgets folder is only listed), and says which files
 differ raw (the widget folder's name and the pages that name it, when assets
 moved or the stylesheet's sections were regrouped). Files that differ between
 two builds of the same code are left out: only ``sitemap.xml.gz`` (gzip
@@ -39,6 +41,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,6 +49,7 @@ RECORD = ROOT / "tests" / "data" / "site_digests.json"
 # gzip writes the build time into its header.
 VARYING = {"sitemap.xml.gz"}
 _WIDGETS_DIR = re.compile(r"widgets-[0-9a-f]{8}")
+_LASTMOD = re.compile(r"<lastmod>[0-9-]+</lastmod>")
 _TEXT = {".html", ".js", ".css", ".json", ".xml", ".txt", ".md", ".svg", ".mjs"}
 
 
@@ -72,14 +76,12 @@ def head_commit() -> str:
     return done.stdout.strip()
 
 
-def build(root: Path) -> Path:
-    """Build the site in ``root`` with this checkout's package first on the path."""
+def build(root: Path, plugin: Path) -> Path:
+    """Build the site in ``root`` with the package in ``plugin`` first on the path."""
     env = {
         **os.environ,
         "NO_MKDOCS_2_WARNING": "1",
-        "PYTHONPATH": os.pathsep.join(
-            [str(ROOT / "plugin"), *filter(None, [os.environ.get("PYTHONPATH")])]
-        ),
+        "PYTHONPATH": os.pathsep.join([str(plugin), *filter(None, [os.environ.get("PYTHONPATH")])]),
     }
     subprocess.run([sys.executable, "-m", "mkdocs", "build", "-q"], cwd=root, env=env, check=True)
     return root / "site"
@@ -90,7 +92,7 @@ def sri(data: bytes) -> str:
     return "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode()
 
 
-def digests(site: Path) -> dict[str, dict[str, str]]:
+def digests(site: Path) -> dict[str, dict]:
     """Return ``{path: {raw, normalized}}`` for every file of ``site``."""
     folders = [p for p in (site / "assets" / "tfjs").glob("widgets-*") if p.is_dir()]
     assert len(folders) == 1, f"expected one widgets folder, found {folders}"
@@ -104,15 +106,22 @@ def digests(site: Path) -> dict[str, dict[str, str]]:
         normalized = data
         if path.suffix in _TEXT:
             text = _WIDGETS_DIR.sub("widgets-HASH", data.decode("utf-8"))
+            # sitemap.xml dates every page with the day of the build.
+            text = _LASTMOD.sub("<lastmod>DAY</lastmod>", text)
             for value, name in asset_sri.items():
                 text = text.replace(value, name)
+            lines = sorted(line for line in text.splitlines() if line.strip())
             if path.suffix == ".css":
-                text = "\n".join(sorted(line for line in text.splitlines() if line.strip()))
+                text = "\n".join(lines)
             normalized = text.encode()
-        result[_WIDGETS_DIR.sub("widgets-HASH", rel)] = {
+        entry: dict = {
             "raw": hashlib.sha256(data).hexdigest(),
             "normalized": hashlib.sha256(normalized).hexdigest(),
         }
+        if path.suffix == ".css" and "widgets-" in rel:
+            # Kept whole, so that a new part's rules can be told from changed ones.
+            entry["lines"] = lines
+        result[_WIDGETS_DIR.sub("widgets-HASH", rel)] = entry
     return result
 
 
@@ -121,16 +130,20 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("action", choices=("record", "check"))
     parser.add_argument("--record", type=Path, default=RECORD)
+    parser.add_argument(
+        "--plugin", type=Path, default=ROOT / "plugin", help="the folder holding mkdocs_tfjs"
+    )
+    parser.add_argument("--commit", help="record: the commit whose docs to build (HEAD)")
     args = parser.parse_args()
     if args.action == "record":
-        commit = head_commit()
+        commit = args.commit or head_commit()
     else:
         saved = json.loads(args.record.read_text())
         commit, recorded = saved["commit"], saved["files"]
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         copy_demo(root, commit)
-        found = digests(build(root))
+        found = digests(build(root, args.plugin))
     if args.action == "record":
         args.record.parent.mkdir(parents=True, exist_ok=True)
         saved = {"commit": commit, "files": found}
@@ -142,10 +155,23 @@ def main() -> int:
     changed = sorted(
         p for p in set(recorded) & set(found) if recorded[p]["normalized"] != found[p]["normalized"]
     )
+    # The stylesheet may gain a new part's rules; every rule it had must still be there.
+    for path in [p for p in changed if "lines" in recorded[p] and "lines" in found[p]]:
+        new = Counter(found[path]["lines"])
+        new.subtract(recorded[path]["lines"])
+        if min(new.values(), default=0) >= 0:
+            changed.remove(path)
+            for line in sorted(new.elements()):
+                print(f"added to {path}: {line}")
     raw = sorted(p for p in set(recorded) & set(found) if recorded[p]["raw"] != found[p]["raw"])
+    # A new part adds its module to the widgets folder; no page names it unless a block uses it.
+    added = [p for p in extra if p.startswith("assets/tfjs/widgets-HASH/")]
+    extra = [p for p in extra if p not in added]
     for label, paths in (("missing", missing), ("new", extra), ("changed", changed)):
         for path in paths:
             print(f"{label}: {path}")
+    for path in added:
+        print(f"added by a new part: {path}")
     print(f"{len(found)} files; {len(raw)} differ raw (widget folder name, SRI, stylesheet order):")
     for path in raw:
         print(f"  raw only: {path}")

@@ -17,10 +17,12 @@ def test_every_folder_under_widgets_is_a_part_with_its_module_template_and_style
     assert sorted(p.folder.name for p in PARTS) == folders
     for part in PARTS:
         names = {p.name for p in part.files()}
-        assert f"{part.name}.css" in names, part.name
+        assert f"{part.folder.name}.css" in names, part.name
         if part.kind == "input":
             assert {f"{part.name}.js", f"{part.name}.html"} <= names, part.name
-    assert list(WIDGETS) == ["palette", "handwriting", "image", "sliders"]
+        if part.script:  # an output part with a module of its own
+            assert {part.script, part.template} <= names, part.name
+    assert list(WIDGETS) == ["palette", "generator", "handwriting", "image", "sliders"]
 
 
 def test_the_widgets_import_without_the_spec():

@@ -18,7 +18,7 @@ from .directive import Block
 from .errors import DirectiveError
 from .options import Option, check_value
 from .paths import resolve_model_path, resolve_project_path
-from .widgets import WIDGETS, Widget, WidgetSpec
+from .widgets import OUTPUTS, SHOWS, WIDGETS, Widget, WidgetSpec
 
 __all__ = [
     "COMMON_OPTIONS",
@@ -44,6 +44,13 @@ COMMON_OPTIONS: tuple[Option, ...] = (
     ),
     # Checked against the build's widgets (the author's own included) in make_spec.
     Option("widget", (str,), "Which widget shows the model.", required=True),
+    # Checked against the widget's outputs in make_spec.
+    Option(
+        "show",
+        (str,),
+        "What the widget shows of the model's output: `classes`, `values`, `palette` or "
+        "`image`; each widget has its default, so a block without `show` behaves as before.",
+    ),
     Option("title", (str,), "Heading shown above the widget."),
     Option("caption", (str,), "Text shown under the widget."),
     Option(
@@ -118,7 +125,22 @@ def make_spec(
             "widget",
         )
     widget = widgets[widget_name]
-    known = {o.name: o for o in COMMON_OPTIONS + widget.options}
+    show = values.get("show", widget.default_show)
+    if "show" in values and (
+        not isinstance(show, str)
+        or show not in SHOWS
+        or (show not in widget.shows and not (widget.composes and show in OUTPUTS))
+    ):
+        offered = list(widget.shows) + (list(OUTPUTS) if widget.composes else [])
+        raise fail(
+            f"the {widget.name} widget cannot show {show!r}{_suggest(str(show), offered)}; "
+            f"it shows {' or '.join(offered) or 'what its module draws'}",
+            "show",
+        )
+    # An output part draws what the input's own module does not.
+    output = OUTPUTS.get(show) if show is not None and show not in widget.shows else None
+    output_options = output.options if output else ()
+    known = {o.name: o for o in COMMON_OPTIONS + widget.options + output_options}
     extra: dict[str, Any] = {}
     for key in values:
         if key not in known and widget.extra_keys:
@@ -160,10 +182,17 @@ def make_spec(
         backend=checked.get("backend"),
         converter=checked.get("converter"),
         caption=checked.get("caption"),
-        options={**{o.name: checked.get(o.name) for o in widget.options}, **extra},
+        options={
+            **{o.name: checked.get(o.name) for o in widget.options + output_options},
+            **extra,
+        },
+        show=show,
+        output=output,
         key_lines=dict(block.key_lines),
     )
     widget.check_options(spec, project_dir, fail)
+    if output is not None:
+        output.check_options(spec, project_dir, fail)
     return spec
 
 

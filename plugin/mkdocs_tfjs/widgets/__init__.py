@@ -20,7 +20,9 @@ FOLDER = Path(__file__).parent
 
 __all__ = [
     "FOLDER",
+    "OUTPUTS",
     "PARTS",
+    "SHOWS",
     "PART_FILES",
     "WIDGETS",
     "CustomWidget",
@@ -42,6 +44,12 @@ def _discover() -> list[Widget]:
 
 PARTS: list[Widget] = _discover()
 WIDGETS: dict[str, Widget] = {p.name: p for p in PARTS if p.kind == "input"}
+#: The output parts with a module of their own, which a composing input (``generator``) hands to.
+OUTPUTS: dict[str, Widget] = {p.name: p for p in PARTS if p.kind == "output" and p.script}
+#: Every name ``show:`` may take: the output parts, and what the inputs' own modules draw.
+SHOWS: tuple[str, ...] = tuple(
+    dict.fromkeys([s for w in WIDGETS.values() for s in w.shows] + list(OUTPUTS))
+)
 
 
 def part_files() -> list[Path]:

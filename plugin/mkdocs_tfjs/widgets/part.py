@@ -46,6 +46,16 @@ class Widget:
     extra_keys: bool = False
     #: Whether the page needs all of TF.js, not the lean runtime, whatever the model's ops.
     full_runtime: bool = False
+    #: Inputs: the outputs this input's own module draws (``show:`` may name them).
+    shows: tuple[str, ...] = ()
+    #: Inputs: what ``show:`` defaults to (None: the input decides, as the sliders' ``kind``).
+    default_show: str | None = None
+    #: Inputs: whether the input hands the model's output to an output part's module,
+    #: so that ``show:`` may name any output part.
+    composes: bool = False
+    #: Output parts: the ES module and the template that draw the output.
+    script: str = ""
+    template: str = ""
     #: The author's ES module of a widget of their own (built-in parts ship theirs in their folder).
     module: Path | None = None
 
@@ -93,6 +103,10 @@ class WidgetSpec:
     backend: str | None = None
     converter: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    #: What the widget shows of the model's output (``show:``, or the input's default).
+    show: str | None = None
+    #: The output part that draws it, where the input's own module does not.
+    output: Widget | None = None
     #: The page line of each key of the block, for errors about one key.
     key_lines: dict[str, int] = field(default_factory=dict)
 

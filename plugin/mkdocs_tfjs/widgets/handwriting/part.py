@@ -14,6 +14,8 @@ class HandwritingWidget(ClassifierWidget):
     """Draw a character on a canvas; see the model's top-k guesses."""
 
     name = "handwriting"
+    shows = ("classes",)
+    default_show = "classes"
     order = 20
     extra_runtime = ("fabric",)
     options = (

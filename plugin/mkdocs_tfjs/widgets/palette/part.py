@@ -14,6 +14,8 @@ class PaletteWidget(Widget):
 
     name = "palette"
     order = 10
+    shows = ("palette",)
+    default_show = "palette"
     options = (
         Option(
             "noise",

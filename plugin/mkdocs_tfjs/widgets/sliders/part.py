@@ -21,6 +21,8 @@ class SlidersWidget(Widget):
 
     name = "sliders"
     order = 40
+    # `kind` chose between the two before `show:` existed; either key says it.
+    shows = ("classes", "values")
     options = (
         Option(
             "inputs",
@@ -82,6 +84,15 @@ class SlidersWidget(Widget):
             )
 
         options = spec.options
+        if "show" in spec.key_lines:
+            if "kind" in spec.key_lines and options["kind"] != spec.show:
+                raise fail(
+                    f"`show: {spec.show}` and `kind: {options['kind']}` say different things; "
+                    "keep `show` alone",
+                    "show",
+                )
+            options["kind"] = spec.show
+        spec.show = options["kind"]
         if options["inputs"] is None:
             raise fail(
                 "the sliders widget needs `inputs`: one `{name, min, max}` mapping per input "
