@@ -46,9 +46,10 @@ BACKENDS = ("cpu", "wasm", "webgl")
 #: Kernels runtime.js runs itself, outside any model: tf.cast of an input of
 #: another dtype, and tensor.clone() (Identity) when it keeps inputs.
 RUNTIME_KERNELS = ("Cast", "Identity")
-#: The browser code whose `tf.<name>` calls `window.tf` must answer (widgets of
-#: authors always get the full runtime: see build.py).
-BROWSER_CODE = PACKAGE / "assets"
+#: The browser code whose `tf.<name>` calls `window.tf` must answer: the shared
+#: runtime and every widget part's module (widgets of authors always get the full
+#: runtime: see build.py).
+BROWSER_CODE = (PACKAGE / "assets", *sorted((PACKAGE / "widgets").glob("*/")))
 LICENCE = Path("/usr/share/common-licenses/Apache-2.0")
 TFJS = "@tensorflow"
 
@@ -56,7 +57,7 @@ TFJS = "@tensorflow"
 def core_exports() -> list[str]:
     """Return what `window.tf` holds: every `tf.<name>` runtime.js and the built-in widgets call."""
     names = set()
-    for source in sorted(BROWSER_CODE.glob("*.js")):
+    for source in sorted(p for folder in BROWSER_CODE for p in folder.glob("*.js")):
         names |= set(re.findall(r"\btf\.([A-Za-z_][A-Za-z0-9_]*)", source.read_text()))
     # tf.wasm is the backend's namespace (the wasm file only); loadGraphModel is the converter's.
     return sorted(names - {"wasm", "loadGraphModel"})

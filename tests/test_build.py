@@ -475,8 +475,10 @@ def test_converted_model_folders_get_the_same_modes_as_the_rest_of_the_site(proj
 
 
 SHIPPED_FILES = sorted(p.relative_to(ROOT / "plugin/mkdocs_tfjs").as_posix()
-                       for folder in ("assets", "templates")
-                       for p in (ROOT / "plugin/mkdocs_tfjs" / folder).iterdir() if p.is_file())
+                       for folder in ("assets", "templates", *(f"widgets/{part}" for part in
+                                      sorted(os.listdir(ROOT / "plugin/mkdocs_tfjs/widgets"))))
+                       for p in (ROOT / "plugin/mkdocs_tfjs" / folder).glob("*")
+                       if p.is_file() and p.suffix in (".js", ".css", ".html"))
 
 
 @pytest.mark.parametrize("shipped", SHIPPED_FILES)

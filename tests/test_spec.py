@@ -49,7 +49,7 @@ def test_unknown_key_names_line_key_suggestion_and_valid_keys(proj):
     err = error_of("model: models/palette/generator.keras\nwidget: palette\nnosie: normal", proj)
     assert (err.page, err.line) == ("docs/page.md", 6)
     assert "unknown key `nosie`" in err.message and "did you mean `noise`" in err.message
-    assert "valid keys: backend, caption, converter, format, id, model, noise, quantize, sort, title, widget" in err.message
+    assert "valid keys: backend, caption, converter, format, id, model, noise, quantize, show, sort, title, widget" in err.message
 
 
 def test_wrong_choice_lists_the_valid_choices(proj):
@@ -100,3 +100,31 @@ def test_a_folder_that_is_not_a_saved_model_is_refused(proj):
 def test_bad_id_is_refused(proj):
     err = error_of("model: models/palette/generator.keras\nwidget: palette\nid: 9 lives", proj)
     assert "`id`" in err.message
+
+
+def test_show_defaults_to_what_each_widget_showed_before(proj):
+    # Bug caught: a `show:` default that changes what an existing block draws.
+    model = "model: models/palette/generator.keras\n"
+    assert spec_of(model + "widget: palette", proj).show == "palette"
+    assert spec_of(model + "widget: palette\nshow: palette", proj).output is None
+    assert spec_of(model + "widget: handwriting", proj).show == "classes"
+    assert spec_of(model + "widget: image\nshow: classes", proj).show == "classes"
+    generator = spec_of(model + "widget: generator", proj)
+    assert (generator.show, generator.output.name, generator.options["range"]) == ("image", "image", None)
+    sliders = model + "widget: sliders\ninputs: [{name: a, min: 0, max: 1}]\n"
+    assert spec_of(sliders, proj).show == "classes"
+    assert spec_of(sliders + "kind: values", proj).show == "values"
+    values = spec_of(sliders + "show: values", proj)
+    assert (values.show, values.options["kind"]) == ("values", "values")
+
+
+def test_show_that_disagrees_with_kind_fails_at_show(proj):
+    err = error_of("model: models/palette/generator.keras\nwidget: sliders\n"
+                   "inputs: [{name: a, min: 0, max: 1}]\nkind: classes\nshow: values", proj)
+    assert (err.line, err.message) == (
+        8, "`show: values` and `kind: classes` say different things; keep `show` alone")
+
+
+def test_range_is_a_key_of_the_image_output_only(proj):
+    err = error_of("model: models/palette/generator.keras\nwidget: palette\nrange: [0, 1]", proj)
+    assert err.line == 6 and err.message.startswith("unknown key `range` for the palette widget")

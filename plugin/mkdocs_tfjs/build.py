@@ -29,11 +29,16 @@ from .directive import find_blocks, read_block, replace_blocks
 from .errors import ConfigError, DirectiveError, TfjsError
 from .modelfile import check_model_file
 from .modelinfo import ModelInfo
+from .paths import resolve_project_path
 from .render import TEMPLATES, human_bytes, render_page_tags, render_widget
-from .spec import WidgetSpec, make_spec, resolve_project_path
-from .widgets import WIDGETS, CustomWidget, Widget
+from .spec import WidgetSpec, make_spec
+from .widgets import PARTS, WIDGETS, CustomWidget, Widget, part_files
 
+#: The shared runtime (runtime.js, served-check.js, resize.js) and the frame's styles;
+#: each part's module, template and styles are in its folder under widgets/.
 ASSETS = Path(__file__).with_name("assets")
+#: The one stylesheet of the site: the frame's styles, then each part's, in part order.
+STYLESHEET = "tfjs-widgets.css"
 MODELS_DIR = "assets/tfjs/models"
 _JS_DTYPES = {"DT_FLOAT": "float32", "DT_INT32": "int32", "DT_INT64": "int32", "DT_BOOL": "bool"}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|KiB|MiB|GiB)?\s*$", re.IGNORECASE)
@@ -225,7 +230,7 @@ class SiteBuild:
         tags are the same for every page: a page reached by Material's instant
         navigation needs none of its own.
         """
-        sheets = [self._asset_tag(root, "tfjs-widgets.css", "href")]
+        sheets = [self._asset_tag(root, STYLESHEET, "href")]
         scripts = [self._asset_tag(root, "runtime.js", "src")]
         # A classic script without `integrity`: it is the one part that still runs
         # when the page is opened from disk, where no module or checked file loads.
@@ -333,8 +338,8 @@ class SiteBuild:
             folder, _ = self._assets
             target = site_dir / "assets" / "tfjs" / folder
             target.mkdir(parents=True, exist_ok=True)
-            for name, source in _asset_sources(self.widgets).items():
-                shutil.copyfile(source, target / name)
+            for name, data in _asset_sources(self.widgets).items():
+                (target / name).write_bytes(data)
             if self.settings.runtime == "local":
                 runtime.copy_local(self._runtime_dir(), site_dir, self._runtime_names())
             if self.lean_used:
@@ -394,10 +399,10 @@ class SiteBuild:
     def _runs_lean(self, spec: WidgetSpec, info: ModelInfo) -> bool:
         """Tell whether the lean runtime runs this widget's model, on every backend it may use.
 
-        An author's widget module may call any TF.js function, so it always
-        gets the full runtime.
+        A part that says ``full_runtime`` (an author's widget, whose module may
+        call any TF.js function) always gets the full runtime.
         """
-        if isinstance(spec.widget, CustomWidget):
+        if spec.widget.full_runtime:
             return False
         # Every backend the model runs on, not only the one asked for: the page falls back to them.
         lean = runtime.lean_runs(info.ops, info.backends)
@@ -505,16 +510,18 @@ _WIDGET_NAME = re.compile(r"^[a-z][a-z0-9-]*$")
 
 
 def reserved_names() -> set[str]:
-    """Return the names an author's widget may not take: those of the files the package ships.
+    """Return the names an author's widget may not take: the parts' and the shipped files'.
 
-    An author's widget ``x`` lands as ``x.js`` beside our assets and is drawn
+    An author's widget ``x`` lands as ``x.js`` beside our modules and is drawn
     with ``x.html`` from among our templates, so a name like any of those
-    files would replace ours (``served-check``, ``runtime``...). Derived from
-    the folders, not kept by hand, so a new asset is reserved the day it lands.
+    files would replace ours (``served-check``, ``runtime``, ``topk``...).
+    Derived from the package's folders (assets/, templates/ and each part's),
+    not kept by hand, so a new part or file is reserved the day it lands.
     """
     files = [p for folder in (ASSETS, TEMPLATES) for p in folder.iterdir() if p.is_file()]
+    files += part_files()
     # Widget names use '-' where file names may use '_' (page_head.html).
-    return {p.name.split(".")[0].replace("_", "-") for p in files}
+    return {p.name.split(".")[0].replace("_", "-") for p in files} | {p.name for p in PARTS}
 
 
 def custom_widgets(settings: Settings) -> dict[str, Widget]:
@@ -560,10 +567,27 @@ def check_templates_dir(settings: Settings) -> None:
     )
 
 
-def _asset_sources(widgets: dict[str, Widget]) -> dict[str, Path]:
-    """Return the widgets folder's files: our assets, and the author's modules as ``<name>.js``."""
-    sources = {a.name: a for a in sorted(ASSETS.iterdir()) if a.is_file()}
-    sources.update({f"{w.name}.js": w.module for w in widgets.values() if w.module is not None})
+def _asset_sources(widgets: dict[str, Widget]) -> dict[str, bytes]:
+    """Return the widgets folder's files, ``{name: bytes}``.
+
+    They are the shared runtime, every part's modules, the stylesheet (the
+    frame's styles, then each part's) and the author's modules as
+    ``<name>.js``. The parts' modules land side by side, so their relative imports
+    (``import ... from "./runtime.js"``) hold in the site as in the package.
+    """
+    sources = {a.name: a.read_bytes() for a in sorted(ASSETS.glob("*.js"))}
+    sheet = (ASSETS / STYLESHEET).read_bytes()
+    for path in part_files():
+        if path.suffix == ".js":
+            if path.name in sources:
+                raise ConfigError(f"two widget parts ship {path.name}; rename one ({path})")
+            sources[path.name] = path.read_bytes()
+        elif path.suffix == ".css":
+            sheet += path.read_bytes()
+    sources[STYLESHEET] = sheet
+    sources.update(
+        {f"{w.name}.js": w.module.read_bytes() for w in widgets.values() if w.module is not None}
+    )
     return sources
 
 
@@ -576,8 +600,7 @@ def _asset_folder(widgets: dict[str, Widget]) -> tuple[str, dict[str, str]]:
     """
     digest = hashlib.sha256()
     hashes = {}
-    for name, source in sorted(_asset_sources(widgets).items()):
-        data = source.read_bytes()
+    for name, data in sorted(_asset_sources(widgets).items()):
         digest.update(name.encode() + b"\0" + data)
         hashes[name] = runtime.sri(data)
     return f"widgets-{digest.hexdigest()[:8]}", hashes

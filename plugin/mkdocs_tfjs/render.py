@@ -18,14 +18,22 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from .widgets import PARTS
+
+#: The frame every widget shares and the page's tags; each part's own template is in its folder.
 TEMPLATES = Path(__file__).with_name("templates")
 
 
 @cache
 def environment(user_dirs: tuple[str, ...] = ()) -> Environment:
-    """Return the Jinja2 environment of the package's templates."""
+    """Return the Jinja2 environment of the package's templates.
+
+    The author's folders come first, so a ``palette.html`` there replaces the
+    palette part's own.
+    """
+    folders = [str(part.folder) for part in PARTS if part.folder is not None]
     env = Environment(
-        loader=FileSystemLoader([*user_dirs, str(TEMPLATES)]),
+        loader=FileSystemLoader([*user_dirs, str(TEMPLATES), *folders]),
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,

@@ -1,24 +1,32 @@
 """Turn a parsed ``tfjs`` block into a checked :class:`WidgetSpec`.
 
 Knows the keys every widget shares, asks the widget registry for the rest,
-and resolves the model path inside the project folder. Nothing here imports
-MkDocs or TensorFlow.
+and resolves the model path inside the project folder (``paths.py``). The
+widgets know nothing of this module: the import goes one way. Nothing here
+imports MkDocs or TensorFlow.
 """
 
 from __future__ import annotations
 
 import difflib
-import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .directive import Block
 from .errors import DirectiveError
 from .options import Option, check_value
-from .widgets import WIDGETS, Widget
+from .paths import resolve_model_path, resolve_project_path
+from .widgets import OUTPUTS, SHOWS, WIDGETS, Widget, WidgetSpec
+
+__all__ = [
+    "COMMON_OPTIONS",
+    "WidgetSpec",
+    "make_spec",
+    "resolve_model_path",
+    "resolve_project_path",
+]
 
 QUANTIZE_CHOICES = ("none", "float16", "uint8")
 FORMAT_CHOICES = ("graph",)
@@ -36,6 +44,13 @@ COMMON_OPTIONS: tuple[Option, ...] = (
     ),
     # Checked against the build's widgets (the author's own included) in make_spec.
     Option("widget", (str,), "Which widget shows the model.", required=True),
+    # Checked against the widget's outputs in make_spec.
+    Option(
+        "show",
+        (str,),
+        "What the widget shows of the model's output: `classes`, `values`, `palette` or "
+        "`image`; each widget has its default, so a block without `show` behaves as before.",
+    ),
     Option("title", (str,), "Heading shown above the widget."),
     Option("caption", (str,), "Text shown under the widget."),
     Option(
@@ -72,37 +87,6 @@ COMMON_OPTIONS: tuple[Option, ...] = (
         pattern_hint="a letter, then letters, digits, '-' or '_'",
     ),
 )
-
-# Folders never searched when suggesting a model path for a misspelt one.
-_SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "site", ".cache", "__pycache__"}
-_MODEL_SUFFIXES = {".keras", ".h5", ".hdf5"}
-
-
-@dataclass
-class WidgetSpec:
-    """Everything the build needs to know about one widget on one page."""
-
-    page: str
-    line: int
-    widget: Widget
-    model: str
-    model_path: Path
-    id: str
-    quantize: str
-    format: str
-    title: str | None = None
-    caption: str | None = None
-    backend: str | None = None
-    converter: str | None = None
-    options: dict[str, Any] = field(default_factory=dict)
-    #: The page line of each key of the block, for errors about one key.
-    key_lines: dict[str, int] = field(default_factory=dict)
-
-    def error(self, message: str, key: str | None = None) -> DirectiveError:
-        """Return an error that points at ``key``'s line, or at the block's first line."""
-        return DirectiveError(
-            self.page, self.key_lines.get(key, self.line) if key else self.line, message
-        )
 
 
 def make_spec(
@@ -141,7 +125,22 @@ def make_spec(
             "widget",
         )
     widget = widgets[widget_name]
-    known = {o.name: o for o in COMMON_OPTIONS + widget.options}
+    show = values.get("show", widget.default_show)
+    if "show" in values and (
+        not isinstance(show, str)
+        or show not in SHOWS
+        or (show not in widget.shows and not (widget.composes and show in OUTPUTS))
+    ):
+        offered = list(widget.shows) + (list(OUTPUTS) if widget.composes else [])
+        raise fail(
+            f"the {widget.name} widget cannot show {show!r}{_suggest(str(show), offered)}; "
+            f"it shows {' or '.join(offered) or 'what its module draws'}",
+            "show",
+        )
+    # An output part draws what the input's own module does not.
+    output = OUTPUTS.get(show) if show is not None and show not in widget.shows else None
+    output_options = output.options if output else ()
+    known = {o.name: o for o in COMMON_OPTIONS + widget.options + output_options}
     extra: dict[str, Any] = {}
     for key in values:
         if key not in known and widget.extra_keys:
@@ -183,10 +182,17 @@ def make_spec(
         backend=checked.get("backend"),
         converter=checked.get("converter"),
         caption=checked.get("caption"),
-        options={**{o.name: checked.get(o.name) for o in widget.options}, **extra},
+        options={
+            **{o.name: checked.get(o.name) for o in widget.options + output_options},
+            **extra,
+        },
+        show=show,
+        output=output,
         key_lines=dict(block.key_lines),
     )
     widget.check_options(spec, project_dir, fail)
+    if output is not None:
+        output.check_options(spec, project_dir, fail)
     return spec
 
 
@@ -205,63 +211,6 @@ def _not_plain_data(value: Any) -> str | None:
     )
 
 
-def resolve_project_path(value: str, project_dir: Path, fail, key: str = "model") -> Path:
-    """Resolve ``value`` against ``project_dir``; refuse paths that leave it or do not exist."""
-    if os.path.isabs(value) or value.startswith("~"):
-        raise fail(
-            f"`{key}: {value}` is an absolute path; write it relative to the folder that "
-            f"holds mkdocs.yml ({project_dir}) so the site builds on any machine"
-        )
-    root = project_dir.resolve()
-    path = (root / value).resolve()
-    if not path.is_relative_to(root):
-        raise fail(
-            f"`{key}: {value}` points outside the project folder ({root}); "
-            "copy the file into the project and name it relative to mkdocs.yml"
-        )
-    if not path.exists():
-        raise fail(f"`{key}: {value}` does not exist{_suggest_file(value, root, key)}")
-    return path
-
-
-def resolve_model_path(value: str, project_dir: Path, fail) -> Path:
-    """Resolve a ``model`` value and check that it names a model."""
-    path = resolve_project_path(value, project_dir, fail)
-    if path.is_dir() and not (path / "saved_model.pb").exists():
-        raise fail(
-            f"`model: {value}` is a folder without saved_model.pb, so not a SavedModel; "
-            "name a .keras or .h5 file, or a folder written by model.export()"
-        )
-    if path.is_file() and path.suffix.lower() not in _MODEL_SUFFIXES:
-        raise fail(
-            f"`model: {value}` is not a model file; use a Keras .keras or .h5 file "
-            "or a SavedModel folder"
-        )
-    return path
-
-
 def _suggest(word: str, choices) -> str:
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f" (did you mean `{close[0]}`?)" if close else ""
-
-
-def _suggest_file(value: str, root: Path, key: str) -> str:
-    suffixes = _MODEL_SUFFIXES if key == "model" else {os.path.splitext(value)[1].lower()}
-    candidates: list[str] = []
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = [d for d in dirs if d not in _SKIP_DIRS]
-        if key == "model" and "saved_model.pb" in files:
-            candidates.append(os.path.relpath(folder, root))
-        candidates += [
-            os.path.relpath(os.path.join(folder, f), root)
-            for f in files
-            if os.path.splitext(f)[1].lower() in suffixes
-        ]
-        if len(candidates) > 5000:
-            break
-    close = difflib.get_close_matches(value, candidates, n=1, cutoff=0.5)
-    return (
-        f"; did you mean `{close[0]}`?"
-        if close
-        else ("; check the path, relative to the folder that holds mkdocs.yml")
-    )

@@ -14,8 +14,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from .errors import DirectiveError
-from .labels import read_json_file
+from ...errors import DirectiveError
+from ...labels import read_json_file
 
 Fail = Callable[[str], DirectiveError]
 Resolve = Callable[[str], Path]

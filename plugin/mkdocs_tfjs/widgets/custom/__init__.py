@@ -1,0 +1,1 @@
+"""The ``custom`` part: its Python is part.py, beside its module, template and styles."""

@@ -1,0 +1,36 @@
+"""Widgets of the author's own: the frame (``custom.html``) their ES module draws in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ...modelinfo import ModelInfo
+from ..part import Widget, WidgetSpec
+
+
+class CustomWidget(Widget):
+    """A widget of the author's own: an ES module named under ``widgets:`` in mkdocs.yml.
+
+    The build checks the keys every widget takes; the block's other keys
+    reach the module unchanged as ``ctx.options``.
+    """
+
+    kind = "author"
+    order = 90
+    extra_keys = True
+    # The author's module may call any TF.js function, not only those the lean runtime holds.
+    full_runtime = True
+    needs = "what its module expects"
+
+    def __init__(self, name: str = "custom", module: Path | None = None) -> None:
+        self.name = name
+        self.module = module
+
+    def browser_config(self, spec: WidgetSpec, info: ModelInfo) -> dict[str, Any]:
+        """Hand the module the block's own keys."""
+        return {"options": spec.options}
+
+
+#: The frame itself; each widget under ``widgets:`` in mkdocs.yml is a CustomWidget of its own.
+PART = CustomWidget()

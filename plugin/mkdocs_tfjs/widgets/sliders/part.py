@@ -1,0 +1,172 @@
+"""The ``sliders`` widget: one slider per input feature in, classes or named values out.
+
+The sliders' own keys are read and checked in ``sliders_keys.py``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ...modelinfo import ModelInfo
+from ...options import Option
+from ...paths import resolve_project_path
+from ..classes.part import check_topk, scores_kind
+from ..part import Fail, Widget, WidgetSpec
+from .sliders_keys import load_names, load_normalize, load_sliders
+
+
+class SlidersWidget(Widget):
+    """One slider per input feature of a tabular model; see its classes or values."""
+
+    name = "sliders"
+    order = 40
+    # `kind` chose between the two before `show:` existed; either key says it.
+    shows = ("classes", "values")
+    options = (
+        Option(
+            "inputs",
+            (list, str),
+            "One slider per input feature, in the model's order: a YAML list of "
+            "`{name, min, max, step, value}` mappings (`step` defaults to a hundredth of the "
+            "range, `value` to the middle), or a JSON file holding the same list. Their count "
+            "must equal the model's n.",
+        ),
+        Option(
+            "outputs",
+            (list, str),
+            "Names of the model's outputs, in order: a YAML list or a JSON file holding one. "
+            "Their count must equal the model's m. Without it the outputs are numbered.",
+        ),
+        Option(
+            "kind",
+            (str,),
+            "What the outputs are: `classes` (scores, shown as top-k bars like the other "
+            "classifiers; logits get a softmax) or `values` (numbers, shown with their names).",
+            choices=("classes", "values"),
+            default="classes",
+        ),
+        Option(
+            "topk",
+            (int,),
+            "`kind: classes` only: how many classes to show (at most the model's); default all.",
+            minimum=1,
+        ),
+        Option(
+            "decimals",
+            (int,),
+            "`kind: values` only: decimals shown for each value.",
+            default=2,
+            minimum=0,
+            maximum=10,
+        ),
+        Option(
+            "unit",
+            (str,),
+            "`kind: values` only: text shown after each value, after a space (`g`, `%`, `°C`).",
+        ),
+        Option(
+            "normalize",
+            (dict,),
+            "`{mean: [...], std: [...]}`, one number per input: the page feeds the model "
+            "(value - mean) / std. For models trained on standardised features that do not "
+            "normalise inside; leave it out when the model has a Normalization layer.",
+        ),
+    )
+    needs = "one feature vector [batch, n] and one output [batch, m]"
+
+    def check_options(self, spec: WidgetSpec, project_dir: Path, fail: Fail) -> None:
+        """Read the sliders, the output names and the normalisation statistics."""
+
+        def resolver(key: str):
+            return lambda value: resolve_project_path(
+                value, project_dir, lambda m: fail(m, key), key
+            )
+
+        options = spec.options
+        if "show" in spec.key_lines:
+            if "kind" in spec.key_lines and options["kind"] != spec.show:
+                raise fail(
+                    f"`show: {spec.show}` and `kind: {options['kind']}` say different things; "
+                    "keep `show` alone",
+                    "show",
+                )
+            options["kind"] = spec.show
+        spec.show = options["kind"]
+        if options["inputs"] is None:
+            raise fail(
+                "the sliders widget needs `inputs`: one `{name, min, max}` mapping per input "
+                "of the model, for example\n    inputs:\n      - {name: bill length (mm), "
+                "min: 30, max: 60}"
+            )
+        options["inputs"] = load_sliders(
+            options["inputs"], resolver("inputs"), lambda m: fail(m, "inputs")
+        )
+        if options["outputs"] is not None:
+            options["outputs"] = load_names(
+                options["outputs"], resolver("outputs"), lambda m: fail(m, "outputs")
+            )
+        if options["normalize"] is not None:
+            options["normalize"] = load_normalize(
+                options["normalize"], len(options["inputs"]), lambda m: fail(m, "normalize")
+            )
+        other = "values" if options["kind"] == "classes" else "classes"
+        only = ("decimals", "unit") if other == "values" else ("topk",)
+        for key in only:
+            if key in spec.key_lines:
+                raise fail(
+                    f"`{key}` applies to `kind: {other}` only, and this block has "
+                    f"`kind: {options['kind']}`; remove `{key}` or change `kind`",
+                    key,
+                )
+
+    def check_model(self, spec: WidgetSpec, info: ModelInfo) -> None:
+        """Require [batch, n] -> [batch, m], with n sliders and m output names."""
+        if len(info.inputs) != 1 or len(info.outputs) != 1:
+            raise self._misfit(spec, info)
+        features, out = info.inputs[0].shape, info.outputs[0].shape
+        if len(features) != 2 or features[1] is None or len(out) != 2 or out[1] is None:
+            raise self._misfit(spec, info)
+        sliders = spec.options["inputs"]
+        if len(sliders) != features[1]:
+            raise spec.error(
+                f"`inputs` has {len(sliders)} sliders but `{spec.model}` takes "
+                f"{features[1]} features ({info.inputs[0].describe()}); give one slider per "
+                "feature, in the order the model was trained on",
+                "inputs",
+            )
+        names = spec.options["outputs"]
+        if names is not None and len(names) != out[1]:
+            raise spec.error(
+                f"`outputs` has {len(names)} names but `{spec.model}` returns {out[1]} "
+                f"values ({info.outputs[0].describe()}); give one name per output, in order",
+                "outputs",
+            )
+        if spec.options["kind"] == "classes":
+            check_topk(spec, info, out[1])
+
+    def browser_config(self, spec: WidgetSpec, info: ModelInfo) -> dict[str, Any]:
+        """Tell the page the sliders, the output names and how to show them."""
+        count = info.outputs[0].shape[1] or 0
+        options = spec.options
+        names = options["outputs"] or [str(i) for i in range(count)]
+        return {
+            "sliders": [s.to_json() for s in options["inputs"]],
+            "labels": names,
+            "kind": options["kind"],
+            "scores": scores_kind(
+                spec,
+                info,
+                "show its outputs as numbers with `kind: values`, or end the model in a "
+                "softmax (or linear) layer",
+            )
+            if options["kind"] == "classes"
+            else None,
+            "topk": min(options["topk"] or count, count),
+            "decimals": options["decimals"],
+            "unit": options["unit"] or "",
+            "normalize": options["normalize"],
+        }
+
+
+PART = SlidersWidget()

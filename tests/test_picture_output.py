@@ -1,0 +1,142 @@
+"""The `generator` input and the `image` output part: build-time checks, and the picture
+the page draws against Keras's output on the same noise."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from .conftest import Project
+
+WIDGETS = {"grey": (8, 8, 1, "sigmoid"), "rgb": (6, 5, 3, "tanh"), "linear": (4, 4, 1, None)}
+LINEAR_RANGE = [-3, 3]
+
+
+def _block(**keys) -> str:
+    body = "\n".join(f"{k}: {json.dumps(v)}" for k, v in keys.items())
+    return f"```tfjs\n{body}\n```\n"
+
+
+def _picture_model(height, width, channels, activation):
+    import keras
+
+    layers = [keras.Input((4,)), keras.layers.Dense(height * width * channels),
+              keras.layers.Reshape((height, width, channels))]
+    if activation:
+        layers.append(keras.layers.Activation(activation))
+    return keras.Sequential(layers)
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    """Three untrained pictures from noise: grey sigmoid, RGB tanh, and linear (needs `range`)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+
+    keras.utils.set_random_seed(18)
+    out = tmp_path_factory.mktemp("pictures")
+    built = {}
+    for name, (height, width, channels, activation) in WIDGETS.items():
+        built[name] = _picture_model(height, width, channels, activation)
+        built[name].save(out / f"{name}.keras")
+    built["dir"] = out
+    return built
+
+
+def _project(root, models, shared_cache=None) -> Project:
+    project = Project(root)
+    (project.root / "models").mkdir(parents=True)
+    for name in WIDGETS:
+        (project.root / "models" / f"{name}.keras").write_bytes(
+            (models["dir"] / f"{name}.keras").read_bytes())
+    project.config({"quantize": "none", **({"cache_dir": str(shared_cache)} if shared_cache else {})})
+    return project
+
+
+BAD = [
+    # A linear output has no range to read.
+    ({"model": "models/linear.keras", "widget": "generator", "show": "image"}, "show",
+     "cannot tell which values of `models/linear.keras`'s picture are black and white: its "
+     "output layer has no activation to read; add `range: [low, high]`"),
+    ({"model": "models/grey.keras", "widget": "generator", "range": [1, 0]}, "range",
+     "`range` must be `[low, high]`, two numbers with low below high; found [1, 0]"),
+    ({"model": "models/grey.keras", "widget": "palette", "show": "image"}, "show",
+     "the palette widget cannot show 'image'; it shows palette"),
+    ({"model": "models/grey.keras", "widget": "generator", "show": "classes"}, "show",
+     "the generator widget cannot show 'classes'; it shows image"),
+]
+
+
+@pytest.mark.parametrize(("keys", "key", "message"), BAD, ids=[m[:40] for _, _, m in BAD])
+def test_picture_mistakes_fail_the_build_at_the_key(tmp_path, shared_cache, models, keys, key,
+                                                    message):
+    project = _project(tmp_path / "proj", models, shared_cache)
+    block = _block(**keys)
+    project.page("page.md", "# P\n\n" + block)
+    line = 3 + next(i for i, text in enumerate(block.splitlines()) if text.startswith(f"{key}:"))
+    result = project.build()
+    assert result.returncode != 0
+    assert f"docs/page.md:{line}: {message}" in result.output, result.output
+
+
+def test_an_output_that_is_no_picture_fails_naming_both_shapes(tmp_path, shared_cache, models):
+    import keras
+
+    project = _project(tmp_path / "proj", models, shared_cache)
+    keras.Sequential([keras.Input((4,)), keras.layers.Dense(10, activation="sigmoid")]).save(
+        project.root / "models" / "flat.keras")
+    project.page("page.md", "# P\n\n" + _block(model="models/flat.keras", widget="generator"))
+    result = project.build()
+    assert result.returncode != 0
+    assert "docs/page.md:3: `models/flat.keras` does not fit `show: image`: it takes" in result.output
+    assert "[batch, 4]" in result.output and "[batch, 10]" in result.output, result.output
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, models):
+    project = _project(tmp_path_factory.mktemp("generator") / "proj", models)
+    blocks = [_block(model="models/grey.keras", widget="generator", id="grey"),
+              _block(model="models/rgb.keras", widget="generator", show="image", id="rgb",
+                     noise="uniform"),
+              _block(model="models/linear.keras", widget="generator", id="linear",
+                     range=LINEAR_RANGE)]
+    project.page("index.md", "# Pictures\n\n" + "\n".join(blocks))
+    result = project.build("--strict")
+    assert result.returncode == 0, result.output
+    return project.site
+
+
+def _canvas(page, widget_id):
+    return page.evaluate(
+        """id => { const c = document.querySelector('#' + id + ' .tfjs-picture-canvas');
+             return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data); }""",
+        widget_id)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("name", list(WIDGETS))
+def test_the_canvas_matches_keras_within_one_grey_level(site, serve, open_page, models, name):
+    # Bug caught: a picture drawn with the wrong range, channel order or row order.
+    height, width, channels, activation = WIDGETS[name]
+    low, high = {"sigmoid": (0, 1), "tanh": (-1, 1), None: tuple(LINEAR_RANGE)}[activation]
+    page, log = open_page(serve(site), wait_ready=name)
+    for _ in range(2):  # the picture drawn at load, then one after a press of Generate
+        last = page.evaluate("id => window.tfjsWidgets.inspect(id)", name)
+        noise = np.asarray([last["noise"]], np.float32)
+        want = np.asarray(models[name].predict(noise, verbose=0))[0]
+        assert np.allclose(np.asarray(last["output"]), want, atol=1e-5)
+        grey = np.clip(np.rint((want - low) * 255 / (high - low)), 0, 255)
+        rgb = np.repeat(grey, 3, axis=-1) if channels == 1 else grey
+        shown = np.asarray(_canvas(page, name), np.float64).reshape(height, width, 4)
+        assert np.all(shown[..., 3] == 255)
+        assert np.abs(shown[..., :3] - rgb).max() <= 1, name
+        before = page.evaluate("id => window.tfjsWidgets.stats(id).inferences", name)
+        page.click(f"#{name} .tfjs-generate")
+        page.wait_for_function(
+            "([id, n]) => window.tfjsWidgets.stats(id).inferences > n"
+            " && window.tfjsWidgets.inspect(id)", arg=[name, before])
+        page.wait_for_timeout(50)
+    assert not log.errors, log.errors
