@@ -410,3 +410,22 @@ def wait_idle_after(page, widget_id: str, before: int) -> dict:
     page.wait_for_function("([id, n]) => { const s = window.tfjsWidgets.stats(id); "
                            "return s.inferences > n && !s.busy; }", arg=[widget_id, before])
     return page.evaluate("id => window.tfjsWidgets.stats(id)", widget_id)
+
+
+@pytest.fixture(scope="session")
+def package_source(tmp_path_factory) -> Path:
+    """This checkout's files as git sees them (tracked, or untracked and not ignored), copied.
+
+    `pip install <checkout>` builds in the checkout and packs whatever an earlier build left in
+    its ignored build/ folder (files since moved or deleted ship again); a copy holds only the
+    files a fresh clone would.
+    """
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                            cwd=ROOT, capture_output=True, check=True).stdout.decode().split("\0")
+    target = tmp_path_factory.mktemp("package-source") / "mkdocs-tfjs"
+    for rel in filter(None, listed):
+        source = ROOT / rel
+        if source.is_file():
+            (target / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / rel)
+    return target

@@ -42,14 +42,14 @@ def newest_python() -> str:
 
 
 @pytest.fixture(scope="module")
-def lean_venv(tmp_path_factory):
+def lean_venv(tmp_path_factory, package_source):
     """A virtual environment with only `pip install <this checkout>` (and the demo's theme)."""
     python = newest_python()
     venv = tmp_path_factory.mktemp("lean") / "venv"
     subprocess.run([python, "-m", "venv", str(venv)], check=True)
     pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
     # The demo site uses Material; an author brings their own theme the same way.
-    done = subprocess.run([*pip, "-c", str(ROOT / "constraints.txt"), str(ROOT), "mkdocs-material"],
+    done = subprocess.run([*pip, "-c", str(ROOT / "constraints.txt"), str(package_source), "mkdocs-material"],
                           capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
     return venv

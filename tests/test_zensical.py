@@ -418,7 +418,7 @@ def test_zensical_serve_follows_edits_models_and_bad_blocks_without_stopping(tmp
 
 
 @pytest.fixture(scope="module")
-def fresh_zensical_site(tmp_path_factory):
+def fresh_zensical_site(tmp_path_factory, package_source):
     """The demo site built by a fresh venv with `pip install <this checkout> zensical`, no extras."""
     from .test_default_install import newest_python
 
@@ -427,7 +427,7 @@ def fresh_zensical_site(tmp_path_factory):
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     done = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q",
                            "--disable-pip-version-check", "-c", str(ROOT / "constraints.txt"),
-                           str(ROOT), "zensical"], capture_output=True, text=True, timeout=900, env=env)
+                           str(package_source), "zensical"], capture_output=True, text=True, timeout=900, env=env)
     assert done.returncode == 0, done.stderr[-3000:]
     root = copy_demo_project(tmp_path_factory.mktemp("fresh-zensical") / "proj")
     for command in (["mkdocs-tfjs", "prepare"], ["zensical", "build"]):
