@@ -441,7 +441,8 @@ def fresh_zensical_site(tmp_path_factory, package_source):
     ("demos/palette/", "tfjs-palette-1", "palette/generator.keras", (16, 5)),
     ("demos/handwriting/", "tfjs-handwriting-1", "digits/digits.keras", (4, 28, 28, 1)),
     ("demos/image/", "tfjs-image-1", "emoji/classifier.keras", (2, 64, 64, 3)),
-], ids=["palette", "handwriting", "image"])
+    ("demos/sliders/", "tfjs-sliders-1", "penguins/penguins.keras", (3, 4)),
+], ids=["palette", "handwriting", "image", "sliders"])
 def test_demo_widgets_from_a_fresh_zensical_install_match_keras(
         fresh_zensical_site, serve, open_page, page_path, widget_id, model, shape):
     # Catches: a console script or module missing from the installed package, a dependency
