@@ -13,6 +13,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -346,6 +347,39 @@ def listening_port(pid: int) -> int | None:
             if fields[3] == "0A" and fields[9] in inodes:  # 0A: LISTEN
                 return int(fields[1].rsplit(":", 1)[1], 16)
     return None
+
+
+def wait_for_log(path: Path, needle: str, timeout: float, after: str | None = None) -> None:
+    """Wait until ``needle`` appears in the log (after the last ``after`` when given)."""
+    start_len = None
+    if after is not None:
+        text = path.read_text()
+        start_len = text.rfind(after) + len(after)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text = path.read_text()
+        if needle in text[start_len or 0:]:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{needle!r} not in the serve log:\n{path.read_text()[-3000:]}")
+
+
+@contextlib.contextmanager
+def mkdocs_serve(root: Path):
+    """Run `mkdocs serve` in ``root``; yield its URL and the path of its log, once it serves."""
+    log_path = root / "serve.log"
+    with log_path.open("w") as log_file:
+        # Port 0: the server binds a free port itself, so no other process can take it first.
+        server = subprocess.Popen(
+            [sys.executable, "-m", "mkdocs", "serve", "--dev-addr", "127.0.0.1:0"],
+            cwd=root, stdout=log_file, stderr=subprocess.STDOUT,
+            env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    try:
+        wait_for_log(log_path, "Serving on", 120)
+        yield f"http://127.0.0.1:{listening_port(server.pid)}/", log_path
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 @pytest.fixture(scope="session")

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
 
-from .conftest import PALETTE_BLOCK, listening_port, place
-from .test_site_fit import wait_for_log
+from .conftest import PALETTE_BLOCK, mkdocs_serve, place
 
 MODEL_URL = re.compile(r"assets/tfjs/models/generator-[0-9a-f]{8}/model\.json")
 
@@ -44,24 +40,12 @@ def test_a_model_named_by_a_block_added_while_serving_is_watched(project, varian
     # model file rebuilt nothing and the page kept the old model.
     project.config()
     project.page("index.md", "# Home\n\nNo widget yet.\n")
-    log_path = project.root / "serve.log"
-    with log_path.open("w") as log_file:
-        # Port 0: the server binds a free port itself, so no other process can take it first.
-        server = subprocess.Popen(
-            [sys.executable, "-m", "mkdocs", "serve", "--dev-addr", "127.0.0.1:0"],
-            cwd=project.root, stdout=log_file, stderr=subprocess.STDOUT,
-            env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
-    try:
-        wait_for_log(log_path, "Serving on", 120)
-        url = f"http://127.0.0.1:{listening_port(server.pid)}/"
+    with mkdocs_serve(project.root) as (url, log_path):
         assert served_model_url(url) is None
 
         project.page("index.md", "# Home\n" + PALETTE_BLOCK)
         first = wait_for_model_url(url, log_path, None)
         place(project, variant_models["palette_b"], "models/palette/generator.keras")
         second = wait_for_model_url(url, log_path, first)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     assert first != second
     assert log_path.read_text().count("converted models/palette/generator.keras") == 2

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from .conftest import PALETTE_BLOCK, ROOT, listening_port, place
+from .conftest import PALETTE_BLOCK, ROOT, mkdocs_serve, place, wait_for_log
 from .test_handwriting import held_out_digits, recognise
 
 pytestmark = pytest.mark.browser
@@ -211,16 +206,7 @@ def test_mkdocs_serve_rebuilds_with_a_changed_model_and_keeps_unchanged_ones(
     project.config()
     project.page("index.md", PALETTE_BLOCK.replace("widget: palette", "widget: palette\nquantize: none") +
                  "\n```tfjs\nmodel: models/digits/digits.keras\nwidget: handwriting\n```\n")
-    log_path = project.root / "serve.log"
-    with log_path.open("w") as log_file:
-        # Port 0: the server binds a free port itself, so no other process can take it first.
-        server = subprocess.Popen(
-            [sys.executable, "-m", "mkdocs", "serve", "--dev-addr", "127.0.0.1:0"],
-            cwd=project.root, stdout=log_file, stderr=subprocess.STDOUT,
-            env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
-    try:
-        wait_for_log(log_path, "Serving on", 120)
-        url = f"http://127.0.0.1:{listening_port(server.pid)}/"
+    with mkdocs_serve(project.root) as (url, log_path):
         noise = np.random.default_rng(5).uniform(size=(4, 5)).astype("float32")
         page, _ = open_page(url, wait_ready="tfjs-palette-1")
         first = np.asarray(page.evaluate("x => window.tfjsWidgets.predict('tfjs-palette-1', x)", noise.tolist()))
@@ -238,24 +224,6 @@ def test_mkdocs_serve_rebuilds_with_a_changed_model_and_keeps_unchanged_ones(
         wait_for_log(log_path, "Reloading browsers", 120, after="Reloading browsers")
         page, _ = open_page(url)
         assert page.locator("#tfjs-palette-1 .tfjs-title").text_content() == "Renamed widget"
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     text = log_path.read_text()
     assert text.count("converted models/palette/generator.keras") == 3  # initial, new model, float16 block
     assert text.count("converted models/digits/digits.keras") == 1, "an unchanged model is not reconverted"
-
-
-def wait_for_log(path: Path, needle: str, timeout: float, after: str | None = None) -> None:
-    """Wait until ``needle`` appears in the log (after the last ``after`` when given)."""
-    start_len = None
-    if after is not None:
-        text = path.read_text()
-        start_len = text.rfind(after) + len(after)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        text = path.read_text()
-        if needle in text[start_len or 0:]:
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"{needle!r} not in the serve log:\n{path.read_text()[-3000:]}")
