@@ -18,6 +18,7 @@ models: setup
 	.venv/bin/python models/penguins/train.py
 	.venv/bin/python models/digit-segmenter/train.py
 	.venv/bin/python models/digit-vae/train.py
+	.venv/bin/python models/digit-denoiser/train.py
 
 benchmark: setup
 	.venv/bin/python benchmarks/run.py

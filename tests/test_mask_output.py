@@ -251,3 +251,26 @@ def test_the_demo_generator_draws_the_vae_decoders_digit(demo_url, open_page):
         np.float64).reshape(28, 28, 4)
     assert np.abs(shown[..., 0] - np.rint(want[..., 0] * 255)).max() <= DEMO_GREY_LEVELS
     assert not log.errors, log.errors
+
+
+@pytest.mark.browser
+def test_the_demo_denoiser_draws_keras_clean_digit_for_each_sample(demo_url, open_page):
+    # Bugs caught: the image input not handing its output to `show: image` (image + image),
+    # a picture drawn from the previous sample's output, or off by more than a grey level.
+    import keras
+
+    from .conftest import ROOT
+
+    model = keras.saving.load_model(ROOT / "models/digit-denoiser/denoiser.keras")
+    page, log = open_page(demo_url + "demos/pictures/", wait_ready="tfjs-image-2")
+    for index in range(3):
+        last = _sample_click(page, "tfjs-image-2", index)
+        model_input = np.asarray(last["input"], np.float32).reshape(1, 28, 28, 3)
+        want = np.asarray(model.predict(model_input, verbose=0))[0, ..., 0]
+        shown = np.asarray(page.evaluate(
+            """() => { const c = document.querySelector('#tfjs-image-2 .tfjs-picture-canvas');
+                 return Array.from(c.getContext('2d').getImageData(0, 0, 28, 28).data); }"""),
+            np.float64).reshape(28, 28, 4)
+        assert np.abs(shown[..., 0] - np.rint(want * 255)).max() <= DEMO_GREY_LEVELS, index
+        assert last["name"].startswith(f"held-out-{(120, 450, 900)[index]}-")
+    assert not log.errors, log.errors
