@@ -1,5 +1,7 @@
 """The `mask` output part with the `image` input: build-time checks at the keys' lines, and
-the classes the page draws (read back from its canvas) against Keras's argmax on the same input."""
+the classes the page draws (read back from its canvas) against Keras's argmax on the same input.
+
+Also the "Pictures out" demo page: each of its widgets draws what its Keras model returns."""
 
 from __future__ import annotations
 
@@ -273,4 +275,29 @@ def test_the_demo_denoiser_draws_keras_clean_digit_for_each_sample(demo_url, ope
             np.float64).reshape(28, 28, 4)
         assert np.abs(shown[..., 0] - np.rint(want * 255)).max() <= DEMO_GREY_LEVELS, index
         assert last["name"].startswith(f"held-out-{(120, 450, 900)[index]}-")
+    assert not log.errors, log.errors
+
+
+@pytest.mark.browser
+def test_the_demo_latent_sliders_draw_the_decoders_digit(demo_url, open_page):
+    # Bug caught: a latent-space demo whose picture does not follow the sliders.
+    import keras
+
+    from .conftest import ROOT
+
+    decoder = keras.saving.load_model(ROOT / "models/digit-vae/decoder.keras")
+    page, log = open_page(demo_url + "demos/pictures/", wait_ready="tfjs-sliders-1")
+    for first, second in (("0", "0"), ("-1.5", "2")):
+        before = inferences(page, "tfjs-sliders-1")
+        page.locator("#tfjs-sliders-1 .tfjs-slider-input").nth(1).fill(second)
+        page.locator("#tfjs-sliders-1 .tfjs-slider-input").nth(0).fill(first)
+        wait_idle_after(page, "tfjs-sliders-1", before)
+        last = page.evaluate("window.tfjsWidgets.inspect('tfjs-sliders-1')")
+        assert last["values"] == [float(first), float(second)]
+        want = np.asarray(decoder.predict(np.asarray([last["values"]], np.float32), verbose=0))
+        shown = np.asarray(page.evaluate(
+            """() => { const c = document.querySelector('#tfjs-sliders-1 .tfjs-picture-canvas');
+                 return Array.from(c.getContext('2d').getImageData(0, 0, 28, 28).data); }"""),
+            np.float64).reshape(28, 28, 4)
+        assert np.abs(shown[..., 0] - np.rint(want[0, ..., 0] * 255)).max() <= DEMO_GREY_LEVELS
     assert not log.errors, log.errors
