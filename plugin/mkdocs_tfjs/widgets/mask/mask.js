@@ -2,16 +2,21 @@
 // of each pixel's most probable class, on a layer over the picture the model
 // saw; a slider sets the layer's opacity, and the legend gives each class's share.
 
-// The class of each pixel: the index of its highest score (the first, on a tie).
+// The class of each pixel of nested [H][W][C] scores: the index of its highest
+// score (the first, on a tie). Read in place: flattening a 256 x 256 x 21
+// array first costs more than the argmax itself.
 export function argmaxClasses(scores, height, width, classes) {
   const out = new Uint16Array(height * width);
-  for (let i = 0; i < height * width; i++) {
-    let best = 0, bestScore = scores[i * classes];
-    for (let c = 1; c < classes; c++) {
-      const s = scores[i * classes + c];
-      if (s > bestScore) { best = c; bestScore = s; }
+  for (let y = 0; y < height; y++) {
+    const row = scores[y];
+    for (let x = 0; x < width; x++) {
+      const pixel = row[x];
+      let best = 0, bestScore = pixel[0];
+      for (let c = 1; c < classes; c++) {
+        if (pixel[c] > bestScore) { best = c; bestScore = pixel[c]; }
+      }
+      out[y * width + x] = best;
     }
-    out[i] = best;
   }
   return out;
 }
@@ -40,7 +45,7 @@ export default class MaskOutput {
   // {rgb} the model's input picture in 0-255, [H, W, 3]. Returns the status text.
   show(output, picture) {
     const { height, width, classes, labels } = this.config;
-    const map = argmaxClasses(Float32Array.from(output.flat(2)), height, width, classes);
+    const map = argmaxClasses(output, height, width, classes);
     const rgba = new Uint8ClampedArray(height * width * 4);
     const counts = new Array(classes).fill(0);
     for (let i = 0; i < height * width; i++) {
