@@ -16,6 +16,9 @@ models: setup
 	.venv/bin/python models/emoji/train.py
 	.venv/bin/python models/penguin-mass/train.py
 	.venv/bin/python models/penguins/train.py
+	.venv/bin/python models/digit-segmenter/train.py
+	.venv/bin/python models/digit-vae/train.py
+	.venv/bin/python models/digit-denoiser/train.py
 
 benchmark: setup
 	.venv/bin/python benchmarks/run.py

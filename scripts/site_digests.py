@@ -2,6 +2,7 @@
 
     python scripts/site_digests.py record   # writes tests/data/site_digests.json
     python scripts/site_digests.py check    # builds again and compares
+    python scripts/site_digests.py accept PATH --why "..."   # pins a deliberate change
 
 For moves inside the package that must not change what readers get: the demo
 site (docs/, models/, benchmarks/*.md and mkdocs.yml, as tests/conftest.py's
@@ -20,7 +21,9 @@ edits to the docs since then do not count: only the package's do.
   sections).
 
 ``check`` passes when every normalized digest matches (a new part's module
-in the widgets folder is only listed), and says which files
+in the widgets folder is only listed), or equals the digest a deliberate change
+was accepted with (``accept``: the file's new normalized digest and why, kept
+under ``accepted`` in the record, so the changed file is pinned too), and says which files
 differ raw (the widget folder's name and the pages that name it, when assets
 moved or the stylesheet's sections were regrouped). Files that differ between
 two builds of the same code are left out: only ``sitemap.xml.gz`` (gzip
@@ -128,13 +131,17 @@ def digests(site: Path) -> dict[str, dict]:
 def main() -> int:
     """Build the demo site, then record its digests or check them."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("action", choices=("record", "check"))
+    parser.add_argument("action", choices=("record", "check", "accept"))
+    parser.add_argument("path", nargs="?", help="accept: the site file that changed on purpose")
+    parser.add_argument("--why", help="accept: what feature changed the file")
     parser.add_argument("--record", type=Path, default=RECORD)
     parser.add_argument(
         "--plugin", type=Path, default=ROOT / "plugin", help="the folder holding mkdocs_tfjs"
     )
     parser.add_argument("--commit", help="record: the commit whose docs to build (HEAD)")
     args = parser.parse_args()
+    if args.action == "accept" and not (args.path and args.why):
+        parser.error("accept needs the site file's path and --why")
     if args.action == "record":
         commit = args.commit or head_commit()
     else:
@@ -150,11 +157,27 @@ def main() -> int:
         args.record.write_text(json.dumps(saved, indent=1, sort_keys=True) + "\n")
         print(f"recorded {len(found)} files of {commit[:7]}'s site in {args.record}")
         return 0
+    accepted = saved.get("accepted", {})
+    if args.action == "accept":
+        if args.path not in found:
+            print(f"{args.path} is not in the site")
+            return 1
+        accepted[args.path] = {"normalized": found[args.path]["normalized"], "why": args.why}
+        saved["accepted"] = accepted
+        args.record.write_text(json.dumps(saved, indent=1, sort_keys=True) + "\n")
+        print(f"accepted the change of {args.path}: {args.why}")
+        return 0
     missing = sorted(set(recorded) - set(found))
     extra = sorted(set(found) - set(recorded))
     changed = sorted(
         p for p in set(recorded) & set(found) if recorded[p]["normalized"] != found[p]["normalized"]
     )
+    # Deliberate changes pass only with the exact bytes they were accepted with.
+    for path in [
+        p for p in changed if accepted.get(p, {}).get("normalized") == found[p]["normalized"]
+    ]:
+        changed.remove(path)
+        print(f"accepted change: {path} ({accepted[path]['why']})")
     # The stylesheet may gain a new part's rules; every rule it had must still be there.
     for path in [p for p in changed if "lines" in recorded[p] and "lines" in found[p]]:
         new = Counter(found[path]["lines"])

@@ -13,6 +13,8 @@ from .conftest import Project
 
 WIDGETS = {"grey": (8, 8, 1, "sigmoid"), "rgb": (6, 5, 3, "tanh"), "linear": (4, 4, 1, None)}
 LINEAR_RANGE = [-3, 3]
+# One slider per input of the grey model.
+SLIDERS = [{"name": f"z{i}", "min": -2, "max": 2, "step": 0.1, "value": 0} for i in range(4)]
 
 
 def _block(**keys) -> str:
@@ -67,6 +69,13 @@ BAD = [
      "the palette widget cannot show 'image'; it shows palette"),
     ({"model": "models/grey.keras", "widget": "generator", "show": "classes"}, "show",
      "the generator widget cannot show 'classes'; it shows image"),
+    # Keys about classes or values mean nothing when the output part draws a picture.
+    ({"model": "models/grey.keras", "widget": "sliders", "show": "image", "inputs": SLIDERS,
+      "kind": "values"}, "kind",
+     "`kind` applies to `show: classes` or `show: values`, and this block has `show: image`"),
+    ({"model": "models/grey.keras", "widget": "sliders", "show": "image",
+      "inputs": SLIDERS[:3]}, "inputs",
+     "`inputs` has 3 sliders but `models/grey.keras` takes 4 features"),
 ]
 
 
@@ -102,7 +111,9 @@ def site(tmp_path_factory, models):
               _block(model="models/rgb.keras", widget="generator", show="image", id="rgb",
                      noise="uniform"),
               _block(model="models/linear.keras", widget="generator", id="linear",
-                     range=LINEAR_RANGE)]
+                     range=LINEAR_RANGE),
+              _block(model="models/grey.keras", widget="sliders", show="image", id="explore",
+                     inputs=SLIDERS, normalize={"mean": [1, 0, 0, 0], "std": [2, 1, 1, 1]})]
     project.page("index.md", "# Pictures\n\n" + "\n".join(blocks))
     result = project.build("--strict")
     assert result.returncode == 0, result.output
@@ -139,4 +150,26 @@ def test_the_canvas_matches_keras_within_one_grey_level(site, serve, open_page, 
             "([id, n]) => window.tfjsWidgets.stats(id).inferences > n"
             " && window.tfjsWidgets.inspect(id)", arg=[name, before])
         page.wait_for_timeout(50)
+    assert not log.errors, log.errors
+
+
+@pytest.mark.browser
+def test_sliders_draw_the_decoders_picture_for_their_values(site, serve, open_page, models):
+    # Bugs caught: sliders that hand the output part nothing (sliders + image), a picture of
+    # the previous position, `normalize` skipped before the model.
+    page, log = open_page(serve(site), wait_ready="explore")
+    for value in ("0", "1.5", "-2"):
+        before = page.evaluate("id => window.tfjsWidgets.stats(id).inferences", "explore")
+        page.locator("#explore .tfjs-slider-input").nth(0).fill(value)
+        page.wait_for_function(
+            "([id, n]) => { const s = window.tfjsWidgets.stats(id); return s.inferences > n"
+            " && !s.busy; }", arg=["explore", before])
+        last = page.evaluate("id => window.tfjsWidgets.inspect(id)", "explore")
+        assert last["values"] == [float(value), 0, 0, 0]
+        fed = np.asarray([[(float(value) - 1) / 2, 0, 0, 0]], np.float32)
+        want = np.asarray(models["grey"].predict(fed, verbose=0))[0]
+        grey = np.clip(np.rint(want * 255), 0, 255)[..., 0]
+        shown = np.asarray(_canvas(page, "explore"), np.float64).reshape(8, 8, 4)
+        assert np.abs(shown[..., 0] - grey).max() <= 1, value
+        assert np.all(shown[..., 0] == shown[..., 1])
     assert not log.errors, log.errors

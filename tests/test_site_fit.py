@@ -14,7 +14,8 @@ pytestmark = pytest.mark.browser
 ARTIFACTS = ROOT / "test-artifacts"
 DEMO_PAGES = {"palette": ("demos/palette/", "tfjs-palette-1"),
               "handwriting": ("demos/handwriting/", "tfjs-handwriting-1"),
-              "image": ("demos/image/", "tfjs-image-1")}
+              "image": ("demos/image/", "tfjs-image-1"),
+              "pictures": ("demos/pictures/", "tfjs-image-1")}
 
 
 def hexes(page, widget_id: str) -> str:
@@ -98,7 +99,7 @@ def test_demo_pages_pass_axe_and_are_screenshotted_in_both_schemes(demo_url, ope
         page.wait_for_function("document.body.dataset.mdColorScheme === 'slate'")
     if name == "handwriting":
         recognise(page, widget_id, held_out_digits()[5][1])
-    if name == "image":
+    if name in ("image", "pictures"):
         before = page.evaluate("id => window.tfjsWidgets.stats(id).inferences", widget_id)
         page.locator(f"#{widget_id} .tfjs-sample").first.click()
         page.wait_for_function("([id, n]) => { const s = window.tfjsWidgets.stats(id); "
@@ -126,6 +127,10 @@ def test_demo_pages_pass_axe_and_are_screenshotted_in_both_schemes(demo_url, ope
     if name == "palette":
         for hex_code in page.locator(f"#{widget_id} .tfjs-swatch").evaluate_all("s => s.map(e => e.dataset.hex)"):
             assert tuple(int(hex_code[i:i + 2], 16) for i in (1, 3, 5)) in present, hex_code
+    elif name == "pictures":
+        # The legend's swatches are drawn in the classes' colours.
+        for swatch in page.locator(f"#{widget_id} .tfjs-mask-swatch").all():
+            assert rgb(swatch.evaluate("e => getComputedStyle(e).backgroundColor")) in present
     else:
         # The top-k bars are drawn in their fill colour.
         assert rgb(page.evaluate(BACKGROUND, f"#{widget_id} .tfjs-bar-fill")) in present

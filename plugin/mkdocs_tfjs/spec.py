@@ -48,8 +48,9 @@ COMMON_OPTIONS: tuple[Option, ...] = (
     Option(
         "show",
         (str,),
-        "What the widget shows of the model's output: `classes`, `values`, `palette` or "
-        "`image`; each widget has its default, so a block without `show` behaves as before.",
+        "What the widget shows of the model's output: `classes`, `values`, `palette`, "
+        "`image` or `mask`; each widget has its default, so a block without `show` "
+        "behaves as before.",
     ),
     Option("title", (str,), "Heading shown above the widget."),
     Option("caption", (str,), "Text shown under the widget."),

@@ -1,7 +1,9 @@
 // Image widget: pick, drop, paste or click a sample, or (with `camera: true`)
 // point the camera; the picture is decoded, composited on white, cropped,
 // area-resized and preprocessed exactly as mkdocs_tfjs/preprocess.py does it,
-// and the model's top-k classes are shown.
+// and the model's top-k classes are shown, or what it returns is handed to
+// the output part that `show:` names (its module, from the configuration),
+// with the picture the model saw.
 import { registerWidget } from "./runtime.js";
 import { showTopK, toProbabilities } from "./topk.js";
 import { areaWeights } from "./resize.js";
@@ -270,6 +272,12 @@ class ImageWidget {
   }
 
   async prepare() {
+    const { output } = this.ctx.config;
+    if (output) {
+      // The output part's module lives beside this one in the site's widgets folder.
+      const module = await import(new URL(output.module, import.meta.url).href);
+      this.output = new module.default(this.el, output);
+    }
     this.el.querySelectorAll(".tfjs-file, .tfjs-sample").forEach((c) => { c.disabled = false; });
     if (this.cameraButton) this.cameraButton.disabled = this.el.dataset.camera === "unavailable";
   }
@@ -418,6 +426,13 @@ class ImageWidget {
     const started = performance.now();
     const output = await this.ctx.run((tf, call) => call([tf.tensor4d(input, [1, height, width, 3])]));
     const ms = performance.now() - started;
+    if (this.output) {
+      const said = this.output.show(output[0], { rgb, height, width });
+      this.time.textContent = "Inference: " + ms.toFixed(1) + " ms";
+      this.last = { name, decoded, rgb, input, output: output[0], camera };
+      if (!camera) this.ctx.status(name + ": " + said);
+      return;
+    }
     const probabilities = toProbabilities(output[0], outputs);
     const ranked = showTopK(this.results, probabilities, labels, this.ctx.config.topk);
     this.time.textContent = "Inference: " + ms.toFixed(1) + " ms";
@@ -431,7 +446,8 @@ class ImageWidget {
   forgetPicture() {
     this.preview.hidden = true;
     this.hint.hidden = false;
-    this.results.replaceChildren();
+    if (this.results) this.results.replaceChildren();
+    if (this.output && this.output.clear) this.output.clear();
     this.time.textContent = "";
     this.last = null;
   }
@@ -453,15 +469,17 @@ class ImageWidget {
   // as drawn from the video), resized pixels, model input and shown probabilities.
   inspect() {
     if (!this.last) return null;
-    const { name, decoded, rgb, input, probabilities, camera } = this.last;
+    const { name, decoded, rgb, input, probabilities, output, camera } = this.last;
     return {
       name, camera, width: decoded.width, height: decoded.height, decoded: Array.from(decoded.data),
-      rgb: Array.from(rgb), input: Array.from(input), probabilities: Array.from(probabilities),
+      rgb: Array.from(rgb), input: Array.from(input),
+      ...(output ? { output } : { probabilities: Array.from(probabilities) }),
     };
   }
 
   dispose() {
     this.stopCamera(null);
+    if (this.output && this.output.dispose) this.output.dispose();
     for (const [target, type, fn] of this.handlers) target.removeEventListener(type, fn);
   }
 }

@@ -1,4 +1,8 @@
-"""The ``image`` widget: a picture (file, drop, paste, camera) in, the top-k classes out."""
+"""The ``image`` widget: a picture (file, drop, paste, camera) in, the top-k classes out.
+
+``show:`` may name another output part (``mask``, ``image``), which then
+draws what the model returns; the widget hands it the picture the model saw.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ class ImageWidget(ClassifierWidget):
     name = "image"
     shows = ("classes",)
     default_show = "classes"
+    composes = True
     order = 30
     options = (
         labels_option(" Without `labels` the classes are shown as their numbers."),
@@ -93,6 +98,9 @@ class ImageWidget(ClassifierWidget):
         shape = info.inputs[0].shape
         if len(shape) != 4 or shape[1] is None or shape[2] is None or shape[3] != 3:
             raise self._misfit(spec, info)
+        if spec.output is not None:
+            spec.output.check_model(spec, info)
+            return
         self.check_classes(spec, info)
         self.outputs_kind(spec, info)
 
@@ -101,14 +109,23 @@ class ImageWidget(ClassifierWidget):
         return {site_path: source for source, site_path in spec.options["samples"]}
 
     def browser_config(self, spec: WidgetSpec, info: ModelInfo) -> dict[str, Any]:
-        """Tell the page the input size, labels, preprocessing, samples and camera."""
-        classes = self.check_classes(spec, info)
+        """Tell the page the input size, preprocessing, samples, camera, and what shows the output.
+
+        The top-k classes' labels, score kind and count, or the output part's configuration.
+        """
+        if spec.output is not None:
+            shown: dict[str, Any] = {"output": spec.output.browser_config(spec, info)}
+        else:
+            classes = self.check_classes(spec, info)
+            shown = {
+                "labels": self.class_labels(spec, classes),
+                "outputs": self.outputs_kind(spec, info),
+                "topk": min(spec.options["topk"], classes),
+            }
         return {
             "height": info.inputs[0].shape[1],
             "width": info.inputs[0].shape[2],
-            "labels": self.class_labels(spec, classes),
-            "outputs": self.outputs_kind(spec, info),
-            "topk": min(spec.options["topk"], classes),
+            **shown,
             "preprocess": spec.options["preprocess"],
             "resize": spec.options["resize"],
             "camera": spec.options["camera"],

@@ -1,6 +1,8 @@
 """The ``sliders`` widget: one slider per input feature in, classes or named values out.
 
-The sliders' own keys are read and checked in ``sliders_keys.py``.
+``show:`` may also name an output part (``image``: a decoder's latent space
+explored by hand), which then draws what the model returns. The sliders' own
+keys are read and checked in ``sliders_keys.py``.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ class SlidersWidget(Widget):
     order = 40
     # `kind` chose between the two before `show:` existed; either key says it.
     shows = ("classes", "values")
+    composes = True
     options = (
         Option(
             "inputs",
@@ -84,7 +87,17 @@ class SlidersWidget(Widget):
             )
 
         options = spec.options
-        if "show" in spec.key_lines:
+        if spec.output is not None:
+            # The output part draws the model's output: the keys about classes and values
+            # would be silently ignored.
+            for key in ("kind", "outputs", "topk", "decimals", "unit"):
+                if key in spec.key_lines:
+                    raise fail(
+                        f"`{key}` applies to `show: classes` or `show: values`, and this block "
+                        f"has `show: {spec.show}`; remove `{key}`",
+                        key,
+                    )
+        elif "show" in spec.key_lines:
             if "kind" in spec.key_lines and options["kind"] != spec.show:
                 raise fail(
                     f"`show: {spec.show}` and `kind: {options['kind']}` say different things; "
@@ -92,7 +105,8 @@ class SlidersWidget(Widget):
                     "show",
                 )
             options["kind"] = spec.show
-        spec.show = options["kind"]
+        if spec.output is None:
+            spec.show = options["kind"]
         if options["inputs"] is None:
             raise fail(
                 "the sliders widget needs `inputs`: one `{name, min, max}` mapping per input "
@@ -102,13 +116,15 @@ class SlidersWidget(Widget):
         options["inputs"] = load_sliders(
             options["inputs"], resolver("inputs"), lambda m: fail(m, "inputs")
         )
-        if options["outputs"] is not None:
-            options["outputs"] = load_names(
-                options["outputs"], resolver("outputs"), lambda m: fail(m, "outputs")
-            )
         if options["normalize"] is not None:
             options["normalize"] = load_normalize(
                 options["normalize"], len(options["inputs"]), lambda m: fail(m, "normalize")
+            )
+        if spec.output is not None:
+            return
+        if options["outputs"] is not None:
+            options["outputs"] = load_names(
+                options["outputs"], resolver("outputs"), lambda m: fail(m, "outputs")
             )
         other = "values" if options["kind"] == "classes" else "classes"
         only = ("decimals", "unit") if other == "values" else ("topk",)
@@ -121,11 +137,16 @@ class SlidersWidget(Widget):
                 )
 
     def check_model(self, spec: WidgetSpec, info: ModelInfo) -> None:
-        """Require [batch, n] -> [batch, m], with n sliders and m output names."""
+        """Require [batch, n] -> [batch, m], with n sliders and m output names.
+
+        With an output part, [batch, n] in and n sliders; the part checks the output.
+        """
         if len(info.inputs) != 1 or len(info.outputs) != 1:
             raise self._misfit(spec, info)
         features, out = info.inputs[0].shape, info.outputs[0].shape
-        if len(features) != 2 or features[1] is None or len(out) != 2 or out[1] is None:
+        if len(features) != 2 or features[1] is None:
+            raise self._misfit(spec, info)
+        if spec.output is None and (len(out) != 2 or out[1] is None):
             raise self._misfit(spec, info)
         sliders = spec.options["inputs"]
         if len(sliders) != features[1]:
@@ -135,6 +156,9 @@ class SlidersWidget(Widget):
                 "feature, in the order the model was trained on",
                 "inputs",
             )
+        if spec.output is not None:
+            spec.output.check_model(spec, info)
+            return
         names = spec.options["outputs"]
         if names is not None and len(names) != out[1]:
             raise spec.error(
@@ -147,8 +171,14 @@ class SlidersWidget(Widget):
 
     def browser_config(self, spec: WidgetSpec, info: ModelInfo) -> dict[str, Any]:
         """Tell the page the sliders, the output names and how to show them."""
-        count = info.outputs[0].shape[1] or 0
         options = spec.options
+        if spec.output is not None:
+            return {
+                "sliders": [s.to_json() for s in options["inputs"]],
+                "normalize": options["normalize"],
+                "output": spec.output.browser_config(spec, info),
+            }
+        count = info.outputs[0].shape[1] or 0
         names = options["outputs"] or [str(i) for i in range(count)]
         return {
             "sliders": [s.to_json() for s in options["inputs"]],

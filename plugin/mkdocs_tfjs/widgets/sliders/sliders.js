@@ -1,5 +1,7 @@
 // Sliders widget: one native range input per feature of a tabular model; any
-// move runs the model on the newest values and shows its classes or values.
+// move runs the model on the newest values and shows its classes or values,
+// or hands what it returns to the output part `show:` names (its module, from
+// the configuration), as a decoder's picture.
 import { registerWidget } from "./runtime.js";
 import { showTopK, toProbabilities } from "./topk.js";
 
@@ -35,6 +37,12 @@ class SlidersWidget {
   }
 
   async prepare() {
+    const { output } = this.ctx.config;
+    if (output) {
+      // The output part's module lives beside this one in the site's widgets folder.
+      const module = await import(new URL(output.module, import.meta.url).href);
+      this.output = new module.default(this.el, output);
+    }
     this.inputs.forEach((input) => {
       input.disabled = false;
       this.showValue(input);
@@ -61,13 +69,19 @@ class SlidersWidget {
       output = await this.ctx.run((tf, call) => call([tf.tensor2d([input], [1, input.length])]));
     } catch (err) {
       // The bars or values of earlier positions would pass for the answer to these.
+      this.last = null;
+      if (this.output) {
+        if (this.output.clear) this.output.clear();
+        throw err;
+      }
       const shown = this.ctx.config.kind === "classes" ? ".tfjs-topk" : ".tfjs-sliders-values";
       this.el.querySelector(shown).replaceChildren();
       this.last = null;
       throw err;
     }
     this.last = { values, input, output: output[0] };
-    if (this.ctx.config.kind === "classes") this.showClasses(output[0], labels);
+    if (this.output) this.ctx.status(this.output.show(output[0]));
+    else if (this.ctx.config.kind === "classes") this.showClasses(output[0], labels);
     else this.showValues(output[0], labels);
   }
 
@@ -103,6 +117,7 @@ class SlidersWidget {
 
   dispose() {
     this.group.removeEventListener("input", this.onInput);
+    if (this.output && this.output.dispose) this.output.dispose();
   }
 }
 
