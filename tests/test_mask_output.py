@@ -85,6 +85,11 @@ BAD = [
      "opacity", "`opacity`: 1.5 is above the maximum 1"),
     ({"model": "models/segmenter.keras", "widget": "handwriting", "show": "mask"}, "show",
      "the handwriting widget cannot show 'mask'"),
+    ({"model": "models/segmenter.keras", "widget": "image", "show": "mask", "topk": 2}, "topk",
+     "`topk` applies to `show: classes`, and this block has `show: mask`; remove `topk`"),
+    ({"model": "models/segmenter.keras", "widget": "image", "show": "mask",
+      "outputs": "probabilities"}, "outputs",
+     "`outputs` applies to `show: classes`, and this block has `show: mask`; remove `outputs`"),
 ]
 
 
