@@ -89,6 +89,7 @@ DEMO_BACKENDS = {
     "demos/handwriting/": ("wasm", WASM),
     "demos/image/": ("wasm", WASM),
     "demos/sliders/": ("cpu", "the models here need at most 368 multiply-adds per inference: " + SMALL),
+    "demos/pictures/": ("wasm", WASM),
     "custom-widgets/": ("cpu", "the models here need at most 48 multiply-adds per inference: " + SMALL),
 }
 
