@@ -27,8 +27,17 @@ class CustomWidget(Widget):
         self.name = name
         self.module = module
 
+    #: As an output part (``show:`` naming it after a built-in input), it draws in this frame.
+    template = "custom_output.html"
+
     def browser_config(self, spec: WidgetSpec, info: ModelInfo) -> dict[str, Any]:
-        """Hand the module the block's own keys."""
+        """Hand the module the block's own keys; as an output part, its module and frame.
+
+        As an output part the module registers its class with ``registerOutput`` and the
+        input hands it the model's output; the build checks no shape for it.
+        """
+        if spec.output is self:
+            return {"module": f"{self.name}.js", "template": self.template, "author": self.name}
         return {"options": spec.options}
 
 

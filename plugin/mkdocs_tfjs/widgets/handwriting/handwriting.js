@@ -97,9 +97,7 @@ class HandwritingWidget {
   async prepare() {
     const { output } = this.ctx.config;
     if (output) {
-      // The output part's module lives beside this one in the site's widgets folder.
-      const module = await import(new URL(output.module, import.meta.url).href);
-      this.output = new module.default(this.el, output);
+      this.output = await this.ctx.outputPart();
     }
     await this.ctx.runtime.loadScript("fabric");
     const fabric = window.fabric;
