@@ -19,6 +19,8 @@ class CustomWidget(Widget):
     kind = "author"
     order = 90
     extra_keys = True
+    # With `show:` the module may hand the model's output to an output part (ctx.outputPart()).
+    composes = True
     # The author's module may call any TF.js function, not only those the lean runtime holds.
     full_runtime = True
     needs = "what its module expects"
@@ -38,7 +40,14 @@ class CustomWidget(Widget):
         """
         if spec.output is self:
             return {"module": f"{self.name}.js", "template": self.template, "author": self.name}
+        if spec.output is not None:
+            return {"options": spec.options, "output": spec.output.browser_config(spec, info)}
         return {"options": spec.options}
+
+    def check_model(self, spec: WidgetSpec, info: ModelInfo) -> None:
+        """Check nothing of the module's own; an output part named in ``show:`` checks its fit."""
+        if spec.output is not None and spec.output is not self:
+            spec.output.check_model(spec, info)
 
 
 #: The frame itself; each widget under ``widgets:`` in mkdocs.yml is a CustomWidget of its own.
