@@ -83,8 +83,9 @@ BAD = [
      "[batch, 12, 10, 4]"),
     ({"model": "models/segmenter.keras", "widget": "image", "show": "mask", "opacity": 1.5},
      "opacity", "`opacity`: 1.5 is above the maximum 1"),
-    ({"model": "models/segmenter.keras", "widget": "handwriting", "show": "mask"}, "show",
-     "the handwriting widget cannot show 'mask'"),
+    # The palette draws its own swatches and hands no output part anything.
+    ({"model": "models/segmenter.keras", "widget": "palette", "show": "mask"}, "show",
+     "the palette widget cannot show 'mask'; it shows palette"),
     ({"model": "models/segmenter.keras", "widget": "image", "show": "mask", "topk": 2}, "topk",
      "`topk` applies to `show: classes`, and this block has `show: mask`; remove `topk`"),
     ({"model": "models/segmenter.keras", "widget": "image", "show": "mask",

@@ -28,7 +28,9 @@ import pytest
 
 from .conftest import PALETTE_MODEL, ROOT, READY_OR_FAIL, StaticServer, copy_demo_project
 
-DEMO_PAGES = ["", "demos/palette/", "demos/handwriting/", "demos/image/", "demos/sliders/",
+# Every page of docs/demos/ (a new demo page is checked without being listed here), the home
+# page and the custom widget's page.
+DEMO_PAGES = ["", *sorted(f"demos/{p.stem}/" for p in (ROOT / "docs" / "demos").glob("*.md")),
               "custom-widgets/"]
 WIDGET = re.compile(r'<div[^>]*class="tfjs-widget[^"]*"[^>]*>')
 DATA = re.compile(r'\sdata-([a-z-]+)=(?:"([^"]*)"|\'([^\']*)\')')

@@ -127,19 +127,21 @@ def make_spec(
         )
     widget = widgets[widget_name]
     show = values.get("show", widget.default_show)
+    # The author's modules may be output parts too, handed the output by a composing input.
+    outputs = {**OUTPUTS, **{n: w for n, w in widgets.items() if w.kind == "author"}}
     if "show" in values and (
         not isinstance(show, str)
-        or show not in SHOWS
-        or (show not in widget.shows and not (widget.composes and show in OUTPUTS))
+        or show not in (*SHOWS, *outputs)
+        or (show not in widget.shows and not (widget.composes and show in outputs))
     ):
-        offered = list(widget.shows) + (list(OUTPUTS) if widget.composes else [])
+        offered = list(widget.shows) + (list(outputs) if widget.composes else [])
         raise fail(
             f"the {widget.name} widget cannot show {show!r}{_suggest(str(show), offered)}; "
             f"it shows {' or '.join(offered) or 'what its module draws'}",
             "show",
         )
     # An output part draws what the input's own module does not.
-    output = OUTPUTS.get(show) if show is not None and show not in widget.shows else None
+    output = outputs.get(show) if show is not None and show not in widget.shows else None
     output_options = output.options if output else ()
     known = {o.name: o for o in COMMON_OPTIONS + widget.options + output_options}
     extra: dict[str, Any] = {}

@@ -67,6 +67,34 @@ function loadWidgetModule(el) {
   return widgetModules.get(name);
 }
 
+// The output part `show:` names (`config.output`), built for the widget's element: a
+// built-in part's module exports its class as `default`; an author's module (named
+// under `widgets:` in mkdocs.yml and in `show:`) calls registerOutput(name, Output).
+// Either class takes (el, config) and has show(output, picture), which draws the
+// model's output and returns the status text; clear() and dispose() are optional.
+const outputTypes = new Map(); // author's output name -> class
+async function loadOutputPart(el, output) {
+  const author = output.author;
+  const where = "the output module " + output.module
+    + (author ? " (`" + author + "` under `widgets:` in mkdocs.yml, named in `show:`)" : "");
+  try {
+    const module = await import(new URL(output.module, import.meta.url).href);
+    const Output = author ? outputTypes.get(author) : module.default;
+    if (typeof Output !== "function") {
+      throw new Error(author ? "it registered no output: end it with registerOutput(\"" + author + "\", YourOutput)"
+        : "it exports no default class");
+    }
+    const part = new Output(el, output);
+    if (typeof part.show !== "function") {
+      throw new Error("its output has no show(output, picture) method to draw the model's output");
+    }
+    return part;
+  } catch (err) {
+    throw new Error(where + ": " + (err && err.name && err.name !== "Error" ? err.name + ": " : "")
+      + (err && err.message || err));
+  }
+}
+
 // The build hands the block's own keys (`options`) to widgets of the author's own only.
 function authorsWidget(el) {
   try {
@@ -340,6 +368,8 @@ class Instance {
       options: this.config.options || {},
       predict: (input) => self.predict(input),
       runtime: { loadScript },
+      // For inputs that hand the model's output on: the output part `show:` names.
+      outputPart: () => loadOutputPart(self.el, self.config.output),
     };
   }
 
@@ -621,6 +651,11 @@ export function coalesce(fn, hooks = {}) {
     })();
     return running;
   };
+}
+
+// An author's output part: `name` is its name under `widgets:` in mkdocs.yml, as in `show:`.
+export function registerOutput(name, Output) {
+  outputTypes.set(name, Output);
 }
 
 export function registerWidget(name, Widget) {

@@ -14,10 +14,7 @@ class GeneratorWidget {
   }
 
   async prepare() {
-    const { output } = this.ctx.config;
-    // The output part's module lives beside this one in the site's widgets folder.
-    const module = await import(new URL(output.module, import.meta.url).href);
-    this.output = new module.default(this.ctx.el, output);
+    this.output = await this.ctx.outputPart();
     this.button.disabled = false;
     await this.generate();
   }

@@ -1,6 +1,8 @@
 // Handwriting widget: draw on a fabric.js canvas; shortly after the pen stops,
 // the drawing is preprocessed as mkdocs_tfjs/preprocess.py does it and the
-// model's top-k candidates are shown as bars.
+// model's top-k candidates are shown as bars, or what it returns is handed to
+// the output part that `show:` names (its module, from the configuration),
+// with the drawing the model saw (sketch to picture).
 import { registerWidget } from "./runtime.js";
 import { showTopK, toProbabilities } from "./topk.js";
 import { areaWeights } from "./resize.js";
@@ -93,6 +95,10 @@ class HandwritingWidget {
   }
 
   async prepare() {
+    const { output } = this.ctx.config;
+    if (output) {
+      this.output = await this.ctx.outputPart();
+    }
     await this.ctx.runtime.loadScript("fabric");
     const fabric = window.fabric;
     const element = this.el.querySelector(".tfjs-hw-canvas");
@@ -138,8 +144,10 @@ class HandwritingWidget {
       this.canvas.renderAll();
     }
     this.recognised = false;
-    this.results.replaceChildren();
-    this.answer.textContent = "?";
+    if (this.results) this.results.replaceChildren();
+    if (this.answer) this.answer.textContent = "?";
+    if (this.output && this.output.clear) this.output.clear();
+    this.lastOutput = null;
     const g = this.inset.getContext("2d");
     g.clearRect(0, 0, this.inset.width, this.inset.height);
     if (message) this.ctx.status(message);
@@ -176,7 +184,15 @@ class HandwritingWidget {
     this.lastInput = input;
     const size = this.ctx.config.size;
     const output = await this.ctx.run((tf, call) => call([tf.tensor4d(input, [1, size, size, 1])]));
-    this.show(toProbabilities(output[0], this.ctx.config.outputs));
+    if (this.output) {
+      // The drawing as a grey picture in 0-255, [H, W, 3]: what a mask is drawn over.
+      const rgb = new Float32Array(3 * size * size);
+      for (let i = 0; i < size * size; i++) rgb.fill(255 * input[i], 3 * i, 3 * i + 3);
+      this.lastOutput = output[0];
+      this.ctx.status(this.output.show(output[0], { rgb, height: size, width: size }));
+    } else {
+      this.show(toProbabilities(output[0], this.ctx.config.outputs));
+    }
     this.drawInset(input);
     this.recognised = true;
   }
@@ -200,11 +216,12 @@ class HandwritingWidget {
     g.putImageData(image, 0, 0);
   }
 
-  // For tests and authors: the canvas pixels and what the model last saw.
+  // For tests and authors: the canvas pixels, what the model last saw and, with
+  // an output part, what it returned.
   inspect() {
     const { width, height, data } = this.pixels();
     return { width, height, rgba: Array.from(data), input: this.lastInput ? Array.from(this.lastInput) : null,
-             dpr: window.devicePixelRatio };
+             dpr: window.devicePixelRatio, ...(this.output ? { output: this.lastOutput } : {}) };
   }
 
   dispose() {
@@ -213,6 +230,7 @@ class HandwritingWidget {
     this.clearButton.removeEventListener("click", this.onClear);
     this.pad.removeEventListener("keydown", this.onKey);
     if (this.canvas) this.canvas.dispose();
+    if (this.output && this.output.dispose) this.output.dispose();
   }
 }
 

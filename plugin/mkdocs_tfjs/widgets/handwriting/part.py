@@ -1,13 +1,19 @@
-"""The ``handwriting`` widget: a drawing pad in, the top-k classes out."""
+"""The ``handwriting`` widget: a drawing pad in, the top-k classes out.
+
+``show:`` may name another output part (``image``, ``mask``), which then
+draws what the model returns (sketch to picture); the widget hands it the
+drawing the model saw.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from ...modelinfo import ModelInfo
 from ...options import Option
 from ..classes.part import OUTPUTS_OPTION, ClassifierWidget, labels_option
-from ..part import WidgetSpec
+from ..part import Fail, WidgetSpec
 
 
 class HandwritingWidget(ClassifierWidget):
@@ -16,6 +22,7 @@ class HandwritingWidget(ClassifierWidget):
     name = "handwriting"
     shows = ("classes",)
     default_show = "classes"
+    composes = True
     order = 20
     extra_runtime = ("fabric",)
     options = (
@@ -60,15 +67,31 @@ class HandwritingWidget(ClassifierWidget):
     )
     needs = "one single-channel square image [batch, N, N, 1] and a [batch, classes] output"
 
+    def check_options(self, spec: WidgetSpec, project_dir: Path, fail: Fail) -> None:
+        """Load the labels; refuse the keys about classes when an output part draws."""
+        super().check_options(spec, project_dir, fail)
+        if spec.output is not None:
+            # The output part draws the model's output: these keys would be silently ignored.
+            for key in ("topk", "outputs"):
+                if key in spec.key_lines:
+                    raise fail(
+                        f"`{key}` applies to `show: classes`, and this block has "
+                        f"`show: {spec.show}`; remove `{key}`",
+                        key,
+                    )
+
     def check_model(self, spec: WidgetSpec, info: ModelInfo) -> None:
-        """Require an N x N x 1 input, and labels that match the outputs."""
+        """Require an N x N x 1 input, and labels that match the outputs or an output part's fit."""
         if len(info.inputs) != 1:
             raise self._misfit(spec, info)
         shape = info.inputs[0].shape
         if len(shape) != 4 or shape[1] is None or shape[1] != shape[2] or shape[3] != 1:
             raise self._misfit(spec, info)
-        self.check_classes(spec, info)
-        self.outputs_kind(spec, info)
+        if spec.output is not None:
+            spec.output.check_model(spec, info)
+        else:
+            self.check_classes(spec, info)
+            self.outputs_kind(spec, info)
         border = spec.options.get("border")
         if border is not None and 2 * border >= shape[1]:
             raise spec.error(
@@ -78,15 +101,21 @@ class HandwritingWidget(ClassifierWidget):
             )
 
     def browser_config(self, spec: WidgetSpec, info: ModelInfo) -> dict[str, Any]:
-        """Tell the page the input size, labels and drawing options."""
+        """Tell the page the input size, drawing options, and the labels or the output part."""
         size = info.inputs[0].shape[1] or 0
-        classes = self.check_classes(spec, info)
+        if spec.output is not None:
+            shown: dict[str, Any] = {"output": spec.output.browser_config(spec, info)}
+        else:
+            classes = self.check_classes(spec, info)
+            shown = {
+                "labels": self.class_labels(spec, classes),
+                "outputs": self.outputs_kind(spec, info),
+                "topk": min(spec.options["topk"], classes),
+            }
         border = spec.options.get("border")
         return {
             "size": size,
-            "labels": self.class_labels(spec, classes),
-            "outputs": self.outputs_kind(spec, info),
-            "topk": min(spec.options["topk"], classes),
+            **shown,
             "delay": spec.options.get("delay"),
             "stroke": spec.options["stroke"],
             "invert": spec.options["invert"],

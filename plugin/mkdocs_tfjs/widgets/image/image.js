@@ -274,9 +274,7 @@ class ImageWidget {
   async prepare() {
     const { output } = this.ctx.config;
     if (output) {
-      // The output part's module lives beside this one in the site's widgets folder.
-      const module = await import(new URL(output.module, import.meta.url).href);
-      this.output = new module.default(this.el, output);
+      this.output = await this.ctx.outputPart();
     }
     this.el.querySelectorAll(".tfjs-file, .tfjs-sample").forEach((c) => { c.disabled = false; });
     if (this.cameraButton) this.cameraButton.disabled = this.el.dataset.camera === "unavailable";

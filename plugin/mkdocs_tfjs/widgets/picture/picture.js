@@ -28,4 +28,9 @@ export default class PictureOutput {
     this.canvas.getContext("2d").putImageData(new ImageData(rgba, width, height), 0, 0);
     return "New picture, " + width + " × " + height + (channels === 1 ? " grey." : " colour.");
   }
+
+  // No input (a cleared drawing): the previous picture would pass for the new input's.
+  clear() {
+    this.canvas.getContext("2d").clearRect(0, 0, this.canvas.width, this.canvas.height);
+  }
 }

@@ -39,9 +39,7 @@ class SlidersWidget {
   async prepare() {
     const { output } = this.ctx.config;
     if (output) {
-      // The output part's module lives beside this one in the site's widgets folder.
-      const module = await import(new URL(output.module, import.meta.url).href);
-      this.output = new module.default(this.el, output);
+      this.output = await this.ctx.outputPart();
     }
     this.inputs.forEach((input) => {
       input.disabled = false;
