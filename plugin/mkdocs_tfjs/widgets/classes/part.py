@@ -76,7 +76,17 @@ class ClassifierWidget(Widget):
     """Shared by the widgets that show the top-k classes of a softmax output."""
 
     def check_options(self, spec: WidgetSpec, project_dir: Path, fail: Fail) -> None:
-        """Load the labels (a name, a list or a JSON file)."""
+        """Load the labels (a name, a list or a JSON file); refuse keys another part ignores."""
+        if spec.output is not None:
+            # Another output part (`show: mask`, `show: image`) draws the model's output:
+            # the keys about classes would be silently ignored.
+            for key in ("topk", "outputs"):
+                if key in spec.key_lines:
+                    raise fail(
+                        f"`{key}` applies to `show: classes`, and this block has "
+                        f"`show: {spec.show}`; remove `{key}`",
+                        key,
+                    )
         value = spec.options.get("labels")
         if value is not None:
             spec.options["labels"] = load_labels(

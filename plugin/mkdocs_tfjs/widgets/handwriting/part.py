@@ -7,13 +7,12 @@ drawing the model saw.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from ...modelinfo import ModelInfo
 from ...options import Option
 from ..classes.part import OUTPUTS_OPTION, ClassifierWidget, labels_option
-from ..part import Fail, WidgetSpec
+from ..part import WidgetSpec
 
 
 class HandwritingWidget(ClassifierWidget):
@@ -66,19 +65,6 @@ class HandwritingWidget(ClassifierWidget):
         ),
     )
     needs = "one single-channel square image [batch, N, N, 1] and a [batch, classes] output"
-
-    def check_options(self, spec: WidgetSpec, project_dir: Path, fail: Fail) -> None:
-        """Load the labels; refuse the keys about classes when an output part draws."""
-        super().check_options(spec, project_dir, fail)
-        if spec.output is not None:
-            # The output part draws the model's output: these keys would be silently ignored.
-            for key in ("topk", "outputs"):
-                if key in spec.key_lines:
-                    raise fail(
-                        f"`{key}` applies to `show: classes`, and this block has "
-                        f"`show: {spec.show}`; remove `{key}`",
-                        key,
-                    )
 
     def check_model(self, spec: WidgetSpec, info: ModelInfo) -> None:
         """Require an N x N x 1 input, and labels that match the outputs or an output part's fit."""

@@ -76,16 +76,6 @@ class ImageWidget(ClassifierWidget):
     def check_options(self, spec: WidgetSpec, project_dir: Path, fail: Fail) -> None:
         """Load the labels and resolve the sample images."""
         super().check_options(spec, project_dir, fail)
-        if spec.output is not None:
-            # The output part draws the model's output: the keys about classes would be
-            # silently ignored.
-            for key in ("topk", "outputs"):
-                if key in spec.key_lines:
-                    raise fail(
-                        f"`{key}` applies to `show: classes`, and this block has "
-                        f"`show: {spec.show}`; remove `{key}`",
-                        key,
-                    )
         samples = []
         for value in spec.options.get("samples") or []:
             if not isinstance(value, str):
