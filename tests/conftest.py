@@ -463,3 +463,25 @@ def package_source(tmp_path_factory) -> Path:
             (target / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target / rel)
     return target
+
+
+def tfjs_block(**keys) -> str:
+    """Return a ```tfjs block with these keys, each value written as JSON (which YAML reads)."""
+    body = "\n".join(f"{k}: {json.dumps(v, ensure_ascii=False)}" for k, v in keys.items())
+    return f"```tfjs\n{body}\n```\n"
+
+
+def project_with_models(root: Path, models_dir: Path, names, shared_cache: Path | None = None,
+                        **config) -> Project:
+    """Return a project at ``root`` holding ``models/<name>.keras`` from ``models_dir``.
+
+    Models convert at `quantize: none` (into ``shared_cache`` when given); ``config`` adds
+    plugin options.
+    """
+    project = Project(root)
+    (project.root / "models").mkdir(parents=True)
+    for name in names:
+        shutil.copyfile(models_dir / f"{name}.keras", project.root / "models" / f"{name}.keras")
+    cache = {"cache_dir": str(shared_cache)} if shared_cache else {}
+    project.config({"quantize": "none", **cache, **config})
+    return project

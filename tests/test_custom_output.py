@@ -12,7 +12,7 @@ import re
 import numpy as np
 import pytest
 
-from .conftest import Project
+from .conftest import Project, project_with_models, tfjs_block
 
 # The smallest output of an author's own: the model's output written out as JSON.
 WRITER = """import { registerOutput } from "./runtime.js";
@@ -42,11 +42,6 @@ registerWidget("driver", Driver);
 """
 
 
-def _block(**keys) -> str:
-    body = "\n".join(f"{k}: {json.dumps(v)}" for k, v in keys.items())
-    return f"```tfjs\n{body}\n```\n"
-
-
 @pytest.fixture(scope="module")
 def models(tmp_path_factory):
     """Noise in, three numbers out; and a picture in, a picture out."""
@@ -70,17 +65,12 @@ def models(tmp_path_factory):
 
 
 def _project(root, models, shared_cache=None) -> Project:
-    project = Project(root)
-    (project.root / "models").mkdir(parents=True)
-    for name in ("noise", "picture", "decoder"):
-        (project.root / "models" / f"{name}.keras").write_bytes(
-            (models["dir"] / f"{name}.keras").read_bytes())
+    widgets = {"writer": "writer.js", "misnamed": "misnamed.js", "driver": "driver.js"}
+    project = project_with_models(root, models["dir"], ("noise", "picture", "decoder"),
+                                  shared_cache, widgets=widgets)
     (project.root / "writer.js").write_text(WRITER)
     (project.root / "misnamed.js").write_text(MISNAMED)
     (project.root / "driver.js").write_text(DRIVER)
-    cache = {"cache_dir": str(shared_cache)} if shared_cache else {}
-    widgets = {"writer": "writer.js", "misnamed": "misnamed.js", "driver": "driver.js"}
-    project.config({"quantize": "none", "widgets": widgets, **cache})
     return project
 
 
@@ -88,7 +78,7 @@ def test_a_built_in_input_hands_the_authors_output_part_its_module_and_frame(
         tmp_path, shared_cache, models):
     # Bug caught: `show:` refusing an author's module, or the page not told which module draws.
     project = _project(tmp_path / "proj", models, shared_cache)
-    project.page("index.md", "# P\n\n" + _block(model="models/picture.keras", widget="image",
+    project.page("index.md", "# P\n\n" + tfjs_block(model="models/picture.keras", widget="image",
                                                show="writer", id="seg"))
     result = project.build("--strict")
     assert result.returncode == 0, result.output
@@ -103,7 +93,7 @@ def test_an_input_that_hands_nothing_on_refuses_the_authors_output(tmp_path, sha
     # Bug caught: an author's output named after an input that draws its own output (the
     # palette): the build passed and the page showed swatches, ignoring `show:`.
     project = _project(tmp_path / "proj", models, shared_cache)
-    project.page("page.md", "# P\n\n" + _block(model="models/noise.keras", widget="palette",
+    project.page("page.md", "# P\n\n" + tfjs_block(model="models/noise.keras", widget="palette",
                                               show="writer"))
     result = project.build()
     assert result.returncode != 0
@@ -115,7 +105,7 @@ def test_an_authors_input_with_a_misfit_output_part_fails_at_show(tmp_path, shar
     # Bug caught: an author's input whose model's output is no picture, built anyway with
     # `show: image` because the build checks nothing of the author's module.
     project = _project(tmp_path / "proj", models, shared_cache)
-    project.page("page.md", "# P\n\n" + _block(model="models/noise.keras", widget="driver",
+    project.page("page.md", "# P\n\n" + tfjs_block(model="models/noise.keras", widget="driver",
                                               show="image"))
     result = project.build()
     assert result.returncode != 0
@@ -126,9 +116,9 @@ def test_an_authors_input_with_a_misfit_output_part_fails_at_show(tmp_path, shar
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, models):
     project = _project(tmp_path_factory.mktemp("custom-output-site") / "proj", models)
-    blocks = [_block(model="models/noise.keras", widget="generator", show="writer", id="mine"),
-              _block(model="models/noise.keras", widget="generator", show="misnamed", id="bad"),
-              _block(model="models/decoder.keras", widget="driver", show="image", id="drive")]
+    blocks = [tfjs_block(model="models/noise.keras", widget="generator", show="writer", id="mine"),
+              tfjs_block(model="models/noise.keras", widget="generator", show="misnamed", id="bad"),
+              tfjs_block(model="models/decoder.keras", widget="driver", show="image", id="drive")]
     project.page("index.md", "# Outputs of my own\n\n" + "\n".join(blocks))
     result = project.build("--strict")
     assert result.returncode == 0, result.output

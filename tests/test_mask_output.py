@@ -5,14 +5,13 @@ Also the "Pictures out" demo page: each of its widgets draws what its Keras mode
 
 from __future__ import annotations
 
-import json
 import os
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from .conftest import Project, inferences, wait_idle_after
+from .conftest import Project, inferences, project_with_models, tfjs_block, wait_idle_after
 
 HEIGHT, WIDTH, CLASSES = 12, 10, 4
 LABELS = ["sky", "grass", "road", "<b>car</b>"]
@@ -28,11 +27,6 @@ TIE = 1e-6
 # none of the pixels flipped. The decoder's digit is within 1 grey level of Keras's (measured 1).
 DEMO_TIE = 4e-3
 DEMO_GREY_LEVELS = 1
-
-
-def _block(**keys) -> str:
-    body = "\n".join(f"{k}: {json.dumps(v)}" for k, v in keys.items())
-    return f"```tfjs\n{body}\n```\n"
 
 
 @pytest.fixture(scope="module")
@@ -61,14 +55,7 @@ def models(tmp_path_factory):
 
 
 def _project(root, models, shared_cache=None) -> Project:
-    project = Project(root)
-    (project.root / "models").mkdir(parents=True)
-    for name in ("segmenter", "shrinks", "noise"):
-        (project.root / "models" / f"{name}.keras").write_bytes(
-            (models["dir"] / f"{name}.keras").read_bytes())
-    cache = {"cache_dir": str(shared_cache)} if shared_cache else {}
-    project.config({"quantize": "none", **cache})
-    return project
+    return project_with_models(root, models["dir"], ("segmenter", "shrinks", "noise"), shared_cache)
 
 
 BAD = [
@@ -100,7 +87,7 @@ def test_mask_mistakes_fail_the_build_at_the_key(tmp_path, shared_cache, models,
     # Bugs caught: a wrong label count or a misfit shape that builds and draws garbage, or an
     # error that points at the block's first line instead of the key to fix.
     project = _project(tmp_path / "proj", models, shared_cache)
-    block = _block(**keys)
+    block = tfjs_block(**keys)
     project.page("page.md", "# P\n\n" + block)
     line = 3 + next(i for i, text in enumerate(block.splitlines()) if text.startswith(f"{key}:"))
     result = project.build()
@@ -118,7 +105,7 @@ def site(tmp_path_factory, models):
         path.parent.mkdir(parents=True, exist_ok=True)
         Image.fromarray(rng.integers(0, 256, size=(*size, 3), dtype="uint8")).save(path)
         pictures.append(path)
-    project.page("index.md", "# Masks\n\n" + _block(
+    project.page("index.md", "# Masks\n\n" + tfjs_block(
         model="models/segmenter.keras", widget="image", show="mask", id="seg", preprocess="scale",
         labels=LABELS, opacity=0.3))
     result = project.build("--strict")

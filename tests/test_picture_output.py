@@ -3,23 +3,17 @@ the page draws against Keras's output on the same noise."""
 
 from __future__ import annotations
 
-import json
 import os
 
 import numpy as np
 import pytest
 
-from .conftest import Project
+from .conftest import Project, project_with_models, tfjs_block
 
 WIDGETS = {"grey": (8, 8, 1, "sigmoid"), "rgb": (6, 5, 3, "tanh"), "linear": (4, 4, 1, None)}
 LINEAR_RANGE = [-3, 3]
 # One slider per input of the grey model.
 SLIDERS = [{"name": f"z{i}", "min": -2, "max": 2, "step": 0.1, "value": 0} for i in range(4)]
-
-
-def _block(**keys) -> str:
-    body = "\n".join(f"{k}: {json.dumps(v)}" for k, v in keys.items())
-    return f"```tfjs\n{body}\n```\n"
 
 
 def _picture_model(height, width, channels, activation):
@@ -49,13 +43,7 @@ def models(tmp_path_factory):
 
 
 def _project(root, models, shared_cache=None) -> Project:
-    project = Project(root)
-    (project.root / "models").mkdir(parents=True)
-    for name in WIDGETS:
-        (project.root / "models" / f"{name}.keras").write_bytes(
-            (models["dir"] / f"{name}.keras").read_bytes())
-    project.config({"quantize": "none", **({"cache_dir": str(shared_cache)} if shared_cache else {})})
-    return project
+    return project_with_models(root, models["dir"], WIDGETS, shared_cache)
 
 
 BAD = [
@@ -83,7 +71,7 @@ BAD = [
 def test_picture_mistakes_fail_the_build_at_the_key(tmp_path, shared_cache, models, keys, key,
                                                     message):
     project = _project(tmp_path / "proj", models, shared_cache)
-    block = _block(**keys)
+    block = tfjs_block(**keys)
     project.page("page.md", "# P\n\n" + block)
     line = 3 + next(i for i, text in enumerate(block.splitlines()) if text.startswith(f"{key}:"))
     result = project.build()
@@ -97,7 +85,7 @@ def test_an_output_that_is_no_picture_fails_naming_both_shapes(tmp_path, shared_
     project = _project(tmp_path / "proj", models, shared_cache)
     keras.Sequential([keras.Input((4,)), keras.layers.Dense(10, activation="sigmoid")]).save(
         project.root / "models" / "flat.keras")
-    project.page("page.md", "# P\n\n" + _block(model="models/flat.keras", widget="generator"))
+    project.page("page.md", "# P\n\n" + tfjs_block(model="models/flat.keras", widget="generator"))
     result = project.build()
     assert result.returncode != 0
     assert "docs/page.md:3: `models/flat.keras` does not fit `show: image`: it takes" in result.output
@@ -107,12 +95,12 @@ def test_an_output_that_is_no_picture_fails_naming_both_shapes(tmp_path, shared_
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, models):
     project = _project(tmp_path_factory.mktemp("generator") / "proj", models)
-    blocks = [_block(model="models/grey.keras", widget="generator", id="grey"),
-              _block(model="models/rgb.keras", widget="generator", show="image", id="rgb",
+    blocks = [tfjs_block(model="models/grey.keras", widget="generator", id="grey"),
+              tfjs_block(model="models/rgb.keras", widget="generator", show="image", id="rgb",
                      noise="uniform"),
-              _block(model="models/linear.keras", widget="generator", id="linear",
+              tfjs_block(model="models/linear.keras", widget="generator", id="linear",
                      range=LINEAR_RANGE),
-              _block(model="models/grey.keras", widget="sliders", show="image", id="explore",
+              tfjs_block(model="models/grey.keras", widget="sliders", show="image", id="explore",
                      inputs=SLIDERS, normalize={"mean": [1, 0, 0, 0], "std": [2, 1, 1, 1]})]
     project.page("index.md", "# Pictures\n\n" + "\n".join(blocks))
     result = project.build("--strict")

@@ -4,20 +4,14 @@ against Keras's output on the input the page fed."""
 
 from __future__ import annotations
 
-import json
 import os
 
 import numpy as np
 import pytest
 
-from .conftest import Project, inferences, wait_idle_after
+from .conftest import Project, inferences, project_with_models, tfjs_block, wait_idle_after
 
 WIDGET = "sketch"
-
-
-def _block(**keys) -> str:
-    body = "\n".join(f"{k}: {json.dumps(v)}" for k, v in keys.items())
-    return f"```tfjs\n{body}\n```\n"
 
 
 @pytest.fixture(scope="module")
@@ -48,14 +42,7 @@ def models(tmp_path_factory):
 
 
 def _project(root, models, shared_cache=None) -> Project:
-    project = Project(root)
-    (project.root / "models").mkdir(parents=True)
-    for name in ("sketch", "classes", "linear"):
-        (project.root / "models" / f"{name}.keras").write_bytes(
-            (models["dir"] / f"{name}.keras").read_bytes())
-    cache = {"cache_dir": str(shared_cache)} if shared_cache else {}
-    project.config({"quantize": "none", **cache})
-    return project
+    return project_with_models(root, models["dir"], ("sketch", "classes", "linear"), shared_cache)
 
 
 BAD = [
@@ -74,7 +61,7 @@ BAD = [
 def test_sketch_to_picture_mistakes_fail_at_the_key(tmp_path, shared_cache, models, keys, key,
                                                     message):
     project = _project(tmp_path / "proj", models, shared_cache)
-    block = _block(**keys)
+    block = tfjs_block(**keys)
     project.page("page.md", "# P\n\n" + block)
     line = 3 + next(i for i, text in enumerate(block.splitlines()) if text.startswith(f"{key}:"))
     result = project.build()
@@ -84,7 +71,7 @@ def test_sketch_to_picture_mistakes_fail_at_the_key(tmp_path, shared_cache, mode
 
 def test_the_misfit_names_both_shapes(tmp_path, shared_cache, models):
     project = _project(tmp_path / "proj", models, shared_cache)
-    project.page("page.md", "# P\n\n" + _block(model="models/classes.keras",
+    project.page("page.md", "# P\n\n" + tfjs_block(model="models/classes.keras",
                                                widget="handwriting", show="image"))
     result = project.build()
     assert result.returncode != 0
@@ -94,7 +81,7 @@ def test_the_misfit_names_both_shapes(tmp_path, shared_cache, models):
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, models):
     project = _project(tmp_path_factory.mktemp("sketch-site") / "proj", models)
-    project.page("index.md", "# Sketch to picture\n\n" + _block(model="models/sketch.keras",
+    project.page("index.md", "# Sketch to picture\n\n" + tfjs_block(model="models/sketch.keras",
                                                      widget="handwriting", show="image", id=WIDGET))
     result = project.build("--strict")
     assert result.returncode == 0, result.output

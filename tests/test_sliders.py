@@ -9,7 +9,7 @@ import shutil
 import numpy as np
 import pytest
 
-from .conftest import ROOT, Project, training_script
+from .conftest import ROOT, Project, tfjs_block, training_script
 
 penguins_training = training_script("penguins")
 
@@ -43,15 +43,10 @@ PARITY_TOL = 2e-11
 VALUES_TOL = 5e-7
 
 
-def _block(**keys) -> str:
-    body = "\n".join(f"{k}: {json.dumps(v, ensure_ascii=False)}" for k, v in keys.items())
-    return f"```tfjs\n{body}\n```\n"
-
-
 def _penguin_block(**extra) -> str:
     keys = {"model": "models/penguins.keras", "widget": "sliders", "id": WIDGET,
             "inputs": SLIDERS, "outputs": SPECIES, "kind": "classes", **extra}
-    return _block(**keys)
+    return tfjs_block(**keys)
 
 
 @pytest.fixture(scope="module")
@@ -92,15 +87,15 @@ def site(tmp_path_factory, tiny_models):
     common = {"widget": "sliders", "inputs": TINY_SLIDERS, "outputs": ["first", "second"],
               "kind": "values", "decimals": 3, "unit": "u"}
     project.page("normalize.md", "# Normalize\n\n"
-                 + _block(model="models/inside.keras", id="inside", **common) + "\n"
-                 + _block(model="models/outside.keras", id="outside",
+                 + tfjs_block(model="models/inside.keras", id="inside", **common) + "\n"
+                 + tfjs_block(model="models/outside.keras", id="outside",
                           normalize={"mean": MEAN, "std": STD}, **common))
     # A linear output layer returns logits: shown as classes, they go through a softmax.
-    project.page("logits.md", "# Logits\n\n" + _block(
+    project.page("logits.md", "# Logits\n\n" + tfjs_block(
         model="models/inside.keras", id="logit-bars", widget="sliders", inputs=TINY_SLIDERS,
         outputs=["first", "second"], kind="classes"))
     # The CPU backend checks gather indices (WebAssembly's does not): an index past the table fails.
-    project.page("failing.md", "# Failing\n\n" + _block(
+    project.page("failing.md", "# Failing\n\n" + tfjs_block(
         model="models/lookup.keras", id="lookup", widget="sliders", backend="cpu",
         inputs=[{"name": "row", "min": 0, "max": 9, "step": 1, "value": 1}], outputs=["x", "y"],
         kind="values"))
