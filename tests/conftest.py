@@ -485,3 +485,13 @@ def project_with_models(root: Path, models_dir: Path, names, shared_cache: Path 
     cache = {"cache_dir": str(shared_cache)} if shared_cache else {}
     project.config({"quantize": "none", **cache, **config})
     return project
+
+
+def assert_build_fails_at_key(project: Project, keys: dict, key: str, message: str) -> None:
+    """Build a page of one block with ``keys``: it must fail with ``message`` at ``key``'s line."""
+    block = tfjs_block(**keys)
+    project.page("page.md", "# P\n\n" + block)
+    line = 3 + next(i for i, text in enumerate(block.splitlines()) if text.startswith(f"{key}:"))
+    result = project.build()
+    assert result.returncode != 0
+    assert f"docs/page.md:{line}: {message}" in result.output, result.output

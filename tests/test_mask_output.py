@@ -11,7 +11,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from .conftest import Project, inferences, project_with_models, tfjs_block, wait_idle_after
+from .conftest import (
+    Project,
+    assert_build_fails_at_key,
+    inferences,
+    project_with_models,
+    tfjs_block,
+    wait_idle_after,
+)
 
 HEIGHT, WIDTH, CLASSES = 12, 10, 4
 LABELS = ["sky", "grass", "road", "<b>car</b>"]
@@ -86,13 +93,7 @@ def test_mask_mistakes_fail_the_build_at_the_key(tmp_path, shared_cache, models,
                                                  message):
     # Bugs caught: a wrong label count or a misfit shape that builds and draws garbage, or an
     # error that points at the block's first line instead of the key to fix.
-    project = _project(tmp_path / "proj", models, shared_cache)
-    block = tfjs_block(**keys)
-    project.page("page.md", "# P\n\n" + block)
-    line = 3 + next(i for i, text in enumerate(block.splitlines()) if text.startswith(f"{key}:"))
-    result = project.build()
-    assert result.returncode != 0
-    assert f"docs/page.md:{line}: {message}" in result.output, result.output
+    assert_build_fails_at_key(_project(tmp_path / "proj", models, shared_cache), keys, key, message)
 
 
 @pytest.fixture(scope="module")

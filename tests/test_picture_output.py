@@ -8,7 +8,7 @@ import os
 import numpy as np
 import pytest
 
-from .conftest import Project, project_with_models, tfjs_block
+from .conftest import Project, assert_build_fails_at_key, project_with_models, tfjs_block
 
 WIDGETS = {"grey": (8, 8, 1, "sigmoid"), "rgb": (6, 5, 3, "tanh"), "linear": (4, 4, 1, None)}
 LINEAR_RANGE = [-3, 3]
@@ -70,13 +70,7 @@ BAD = [
 @pytest.mark.parametrize(("keys", "key", "message"), BAD, ids=[m[:40] for _, _, m in BAD])
 def test_picture_mistakes_fail_the_build_at_the_key(tmp_path, shared_cache, models, keys, key,
                                                     message):
-    project = _project(tmp_path / "proj", models, shared_cache)
-    block = tfjs_block(**keys)
-    project.page("page.md", "# P\n\n" + block)
-    line = 3 + next(i for i, text in enumerate(block.splitlines()) if text.startswith(f"{key}:"))
-    result = project.build()
-    assert result.returncode != 0
-    assert f"docs/page.md:{line}: {message}" in result.output, result.output
+    assert_build_fails_at_key(_project(tmp_path / "proj", models, shared_cache), keys, key, message)
 
 
 def test_an_output_that_is_no_picture_fails_naming_both_shapes(tmp_path, shared_cache, models):

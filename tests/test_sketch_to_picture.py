@@ -9,7 +9,14 @@ import os
 import numpy as np
 import pytest
 
-from .conftest import Project, inferences, project_with_models, tfjs_block, wait_idle_after
+from .conftest import (
+    Project,
+    assert_build_fails_at_key,
+    inferences,
+    project_with_models,
+    tfjs_block,
+    wait_idle_after,
+)
 
 WIDGET = "sketch"
 
@@ -60,13 +67,7 @@ BAD = [
 @pytest.mark.parametrize(("keys", "key", "message"), BAD, ids=[m[:40] for _, _, m in BAD])
 def test_sketch_to_picture_mistakes_fail_at_the_key(tmp_path, shared_cache, models, keys, key,
                                                     message):
-    project = _project(tmp_path / "proj", models, shared_cache)
-    block = tfjs_block(**keys)
-    project.page("page.md", "# P\n\n" + block)
-    line = 3 + next(i for i, text in enumerate(block.splitlines()) if text.startswith(f"{key}:"))
-    result = project.build()
-    assert result.returncode != 0
-    assert f"docs/page.md:{line}: {message}" in result.output, result.output
+    assert_build_fails_at_key(_project(tmp_path / "proj", models, shared_cache), keys, key, message)
 
 
 def test_the_misfit_names_both_shapes(tmp_path, shared_cache, models):

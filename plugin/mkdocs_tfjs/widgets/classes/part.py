@@ -60,6 +60,17 @@ def scores_kind(spec: WidgetSpec, info: ModelInfo, fix: str) -> str:
     )
 
 
+def read_labels(spec: WidgetSpec, project_dir: Path, fail: Fail) -> None:
+    """Load the block's `labels` (a named set, a list or a JSON file) in place, if it has any."""
+    value = spec.options.get("labels")
+    if value is not None:
+        spec.options["labels"] = load_labels(
+            value,
+            lambda v: resolve_project_path(v, project_dir, lambda m: fail(m, "labels"), "labels"),
+            lambda m: fail(m, "labels"),
+        )
+
+
 def check_topk(spec: WidgetSpec, info: ModelInfo, classes: int) -> None:
     """Refuse a ``topk`` the block sets above the model's number of classes."""
     topk = spec.options.get("topk")
@@ -87,15 +98,7 @@ class ClassifierWidget(Widget):
                         f"`show: {spec.show}`; remove `{key}`",
                         key,
                     )
-        value = spec.options.get("labels")
-        if value is not None:
-            spec.options["labels"] = load_labels(
-                value,
-                lambda v: resolve_project_path(
-                    v, project_dir, lambda m: fail(m, "labels"), "labels"
-                ),
-                lambda m: fail(m, "labels"),
-            )
+        read_labels(spec, project_dir, fail)
 
     def check_classes(self, spec: WidgetSpec, info: ModelInfo) -> int:
         """Return the number of classes; refuse a label count that differs."""

@@ -12,11 +12,9 @@ import colorsys
 from pathlib import Path
 from typing import Any
 
-from ...labels import load_labels
 from ...modelinfo import ModelInfo
 from ...options import Option
-from ...paths import resolve_project_path
-from ..classes.part import labels_option
+from ..classes.part import labels_option, read_labels
 from ..part import Fail, Widget, WidgetSpec
 
 #: Class colours: Tableau 10, distinct and readable over most pictures.
@@ -74,15 +72,7 @@ class MaskOutput(Widget):
 
     def check_options(self, spec: WidgetSpec, project_dir: Path, fail: Fail) -> None:
         """Load the labels (a name, a list or a JSON file) when the input has not."""
-        value = spec.options.get("labels")
-        if value is not None:
-            spec.options["labels"] = load_labels(
-                value,
-                lambda v: resolve_project_path(
-                    v, project_dir, lambda m: fail(m, "labels"), "labels"
-                ),
-                lambda m: fail(m, "labels"),
-            )
+        read_labels(spec, project_dir, fail)
 
     def check_model(self, spec: WidgetSpec, info: ModelInfo) -> None:
         """Require a mask of the input picture's size with two classes or more, one label each."""
