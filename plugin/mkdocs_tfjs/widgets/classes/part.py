@@ -86,6 +86,11 @@ def check_topk(spec: WidgetSpec, info: ModelInfo, classes: int) -> None:
 class ClassifierWidget(Widget):
     """Shared by the widgets that show the top-k classes of a softmax output."""
 
+    shows = ("classes",)
+    default_show = "classes"
+    # Or they hand their output to the part `show:` names (mask, image, an author's).
+    composes = True
+
     def check_options(self, spec: WidgetSpec, project_dir: Path, fail: Fail) -> None:
         """Load the labels (a name, a list or a JSON file); refuse keys another part ignores."""
         if spec.output is not None:

@@ -19,9 +19,6 @@ class HandwritingWidget(ClassifierWidget):
     """Draw a character on a canvas; see the model's top-k guesses."""
 
     name = "handwriting"
-    shows = ("classes",)
-    default_show = "classes"
-    composes = True
     order = 20
     extra_runtime = ("fabric",)
     options = (

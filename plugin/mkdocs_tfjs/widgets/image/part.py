@@ -24,9 +24,6 @@ class ImageWidget(ClassifierWidget):
     """Pick, drop or paste a picture; see the model's top-k classes."""
 
     name = "image"
-    shows = ("classes",)
-    default_show = "classes"
-    composes = True
     order = 30
     options = (
         labels_option(" Without `labels` the classes are shown as their numbers."),
