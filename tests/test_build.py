@@ -40,7 +40,7 @@ def test_build_renders_the_widget_and_ships_a_content_hashed_model(project, shar
     assert '<div class="tfjs-widget" id="tfjs-palette-1" data-widget="palette" data-state="loading"' in html
     assert "<p>Before.</p>" in html and "<p>After.</p>" in html and "```" not in html
     config = widget_config(html, "tfjs-palette-1")
-    assert config["noiseSize"] == 5 and config["colours"] == 5
+    assert config["noiseSize"] == 5 and config["output"]["colours"] == 5
     model_json = project.site / config["model"]
     assert re.fullmatch(r"assets/tfjs/models/generator-[0-9a-f]{8}/model.json", config["model"])
     manifest = json.loads(model_json.read_text())
@@ -114,7 +114,7 @@ def test_h5_legacy_h5_and_saved_model_folders_convert(project, variant_models, s
     how = "with TensorFlow (a SavedModel folder)" if kind == "saved_model" else "natively"
     assert f"converted {rel} {how} (" in result.output, result.output
     config = widget_config((project.site / "index.html").read_text(), "tfjs-palette-1")
-    assert config["noiseSize"] == 5 and config["colours"] == 5
+    assert config["noiseSize"] == 5 and config["output"]["colours"] == 5
     assert (project.site / config["model"]).is_file()
 
 
@@ -315,8 +315,8 @@ def test_a_model_that_does_not_fit_the_widget_says_what_was_found(project, varia
     result = project.build()
     assert result.returncode != 0
     assert ("docs/index.md:3: `models/image.keras` does not fit the palette widget: it takes "
-            "[batch, 8, 8, 1] and returns [batch, 10], but the palette widget needs a model that "
-            "takes one noise vector [batch, n] and returns 3·k values [batch, 3·k]") in result.output
+            "[batch, 8, 8, 1] and returns [batch, 10], but the palette widget needs one noise "
+            "vector [batch, n]") in result.output
 
 
 def test_the_same_id_twice_on_a_page_is_an_error(project):

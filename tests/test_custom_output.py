@@ -89,16 +89,19 @@ def test_a_built_in_input_hands_the_authors_output_part_its_module_and_frame(
     assert '<div class="tfjs-custom-output"></div>' in html
 
 
-def test_an_input_that_hands_nothing_on_refuses_the_authors_output(tmp_path, shared_cache, models):
-    # Bug caught: an author's output named after an input that draws its own output (the
-    # palette): the build passed and the page showed swatches, ignoring `show:`.
+def test_the_palette_input_hands_the_authors_output_its_model_output(tmp_path, shared_cache,
+                                                                     models):
+    # Bug caught: the palette input drawing its own swatches whatever `show:` names (it did,
+    # before the swatches became an output part of their own).
     project = _project(tmp_path / "proj", models, shared_cache)
-    project.page("page.md", "# P\n\n" + tfjs_block(model="models/noise.keras", widget="palette",
-                                              show="writer"))
-    result = project.build()
-    assert result.returncode != 0
-    assert "docs/page.md:6: the palette widget cannot show 'writer'; it shows palette" in (
-        result.output), result.output
+    project.page("index.md", "# P\n\n" + tfjs_block(model="models/noise.keras", widget="palette",
+                                               show="writer"))
+    result = project.build("--strict")
+    assert result.returncode == 0, result.output
+    html = (project.site / "index.html").read_text()
+    config = json.loads(re.search(r"data-config='([^']*)'", html).group(1).replace("&#34;", '"'))
+    assert config["output"]["author"] == "writer"
+    assert "tfjs-palette-swatches" not in html
 
 
 def test_an_authors_input_with_a_misfit_output_part_fails_at_show(tmp_path, shared_cache, models):

@@ -85,7 +85,8 @@ def test_extra_keys_must_be_plain_data_and_unknown_widgets_point_to_the_option(p
 def test_templates_dir_overrides_a_template_and_keeps_autoescaping(project):
     overrides = project.root / "overrides"
     overrides.mkdir()
-    original = (ROOT / "plugin/mkdocs_tfjs/widgets/palette/palette.html").read_text()
+    # The palette input's frame is the generator's (palette.html extends it): override it whole.
+    original = (ROOT / "plugin/mkdocs_tfjs/widgets/generator/generator.html").read_text()
     (overrides / "palette.html").write_text(original.replace("Generate", "Another one"))
     project.config({"templates_dir": "overrides"})
     project.page("index.md", PALETTE_BLOCK.replace("title: Palette generator", 'title: "<script>alert(1)</script>"'))

@@ -77,9 +77,9 @@ BAD = [
      "[batch, 12, 10, 4]"),
     ({"model": "models/segmenter.keras", "widget": "image", "show": "mask", "opacity": 1.5},
      "opacity", "`opacity`: 1.5 is above the maximum 1"),
-    # The palette draws its own swatches and hands no output part anything.
-    ({"model": "models/segmenter.keras", "widget": "palette", "show": "mask"}, "show",
-     "the palette widget cannot show 'mask'; it shows palette"),
+    # Noise is no picture to draw the classes over.
+    ({"model": "models/noise.keras", "widget": "palette", "show": "mask"}, "show",
+     "`models/noise.keras` does not fit `show: mask`: it takes [batch, 4]"),
     ({"model": "models/segmenter.keras", "widget": "image", "show": "mask", "topk": 2}, "topk",
      "`topk` applies to `show: classes`, and this block has `show: mask`; remove `topk`"),
     ({"model": "models/segmenter.keras", "widget": "image", "show": "mask",

@@ -96,8 +96,9 @@ def _canvas(page):
         WIDGET), np.float64).reshape(28, 28, 4)
 
 
-def _stroke(page, points):
-    canvas = page.locator(f"#{WIDGET} .upper-canvas")
+def _stroke(page, points, widget=WIDGET):
+    """Draw one stroke through ``points`` (pixels of the pad) on the handwriting widget."""
+    canvas = page.locator(f"#{widget} .upper-canvas")
     canvas.scroll_into_view_if_needed()
     box = canvas.bounding_box()
     (x0, y0), rest = points[0], points[1:]

@@ -350,7 +350,7 @@ def test_normalize_key_matches_normalization_inside_the_model(site, serve, open_
         assert outputs["outside"]["input"] == pytest.approx(
             [(v - m) / s for v, m, s in zip(row, MEAN, STD, strict=True)])
         assert outputs["inside"]["input"] == pytest.approx(row)
-        shown = page.locator("#outside .tfjs-sliders-value dd").all_inner_texts()
+        shown = page.locator("#outside .tfjs-value dd").all_inner_texts()
         assert shown == [f"{v:.3f} u" for v in outputs["outside"]["output"]]
     assert worst < VALUES_TOL, worst
     # Without the statistics the outer model gives another answer: the key matters.
@@ -392,7 +392,7 @@ def test_a_failing_inference_is_shown_in_the_widget_and_it_recovers(site, serve,
     # screen as if they answered the new one), or a widget that stays broken afterwards.
     page, log = open_page(serve(site) + "failing/", wait_ready="lookup", init_script=REJECTIONS)
     _wait_for_values(page, "lookup", [1])
-    assert page.locator("#lookup .tfjs-sliders-value").count() == 2
+    assert page.locator("#lookup .tfjs-value").count() == 2
     page.fill("#lookup-input-0", "7")
     page.wait_for_function("document.querySelector('#lookup .tfjs-status').textContent"
                            ".startsWith('Something went wrong')")
@@ -401,7 +401,7 @@ def test_a_failing_inference_is_shown_in_the_widget_and_it_recovers(site, serve,
     # TF.js's own words (its CPU gather) reach the reader, and no stale value is shown.
     text = page.locator("#lookup .tfjs-status").text_content()
     assert "GatherV2" in text and "7" in text, text
-    assert page.locator("#lookup .tfjs-sliders-value").count() == 0
+    assert page.locator("#lookup .tfjs-value").count() == 0
     assert page.evaluate("id => window.tfjsWidgets.inspect(id)", "lookup") is None
     assert any("tfjs widget lookup: " in w and "GatherV2" in w for w in log.console_warnings)
     # Back in range, the model answers again.
@@ -411,6 +411,6 @@ def test_a_failing_inference_is_shown_in_the_widget_and_it_recovers(site, serve,
     # Measured 0.0 (a looked-up row times a Dense, float32 on both sides); bound: about one
     # float32 ulp of these values (below 1).
     assert np.abs(np.asarray(last["output"]) - want).max() <= 1e-7
-    assert page.locator("#lookup .tfjs-sliders-value").count() == 2
+    assert page.locator("#lookup .tfjs-value").count() == 2
     assert page.evaluate("window.__rejections") == [] and not log.page_errors, (
         page.evaluate("window.__rejections"), log.page_errors)

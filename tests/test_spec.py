@@ -106,7 +106,7 @@ def test_show_defaults_to_what_each_widget_showed_before(proj):
     # Bug caught: a `show:` default that changes what an existing block draws.
     model = "model: models/palette/generator.keras\n"
     assert spec_of(model + "widget: palette", proj).show == "palette"
-    assert spec_of(model + "widget: palette\nshow: palette", proj).output is None
+    assert spec_of(model + "widget: palette\nshow: palette", proj).output.name == "palette"
     assert spec_of(model + "widget: handwriting", proj).show == "classes"
     assert spec_of(model + "widget: image\nshow: classes", proj).show == "classes"
     generator = spec_of(model + "widget: generator", proj)
@@ -127,4 +127,6 @@ def test_show_that_disagrees_with_kind_fails_at_show(proj):
 
 def test_range_is_a_key_of_the_image_output_only(proj):
     err = error_of("model: models/palette/generator.keras\nwidget: palette\nrange: [0, 1]", proj)
-    assert err.line == 6 and err.message.startswith("unknown key `range` for the palette widget")
+    assert (err.line, err.message) == (
+        6, "`range` applies to `show: image`, and this block shows `palette`; remove `range`, "
+        "or show image")

@@ -126,7 +126,7 @@ def make_spec(
             "widget",
         )
     widget = widgets[widget_name]
-    show = values.get("show", widget.default_show)
+    show = values.get("show", widget.default_show_for(values))
     # The author's modules may be output parts too, handed the output by a composing input.
     outputs = {**OUTPUTS, **{n: w for n, w in widgets.items() if w.kind == "author"}}
     if "show" in values and (
@@ -156,6 +156,14 @@ def make_spec(
                 )
             extra[key] = values[key]
         elif key not in known:
+            # A key of another output part: say which `show:` takes it.
+            takers = [n for n, w in outputs.items() if any(o.name == key for o in w.options)]
+            if takers:
+                raise fail(
+                    f"`{key}` applies to `show: {' or '.join(takers)}`, and this block shows "
+                    f"`{show}`; remove `{key}`, or show {' or '.join(takers)}",
+                    key,
+                )
             raise fail(
                 f"unknown key `{key}` for the {widget.name} widget{_suggest(key, known)}; "
                 f"valid keys: {', '.join(sorted(known))}",

@@ -70,10 +70,11 @@ function loadWidgetModule(el) {
 // The output part `show:` names (`config.output`), built for the widget's element: a
 // built-in part's module exports its class as `default`; an author's module (named
 // under `widgets:` in mkdocs.yml and in `show:`) calls registerOutput(name, Output).
-// Either class takes (el, config) and has show(output, picture), which draws the
-// model's output and returns the status text; clear() and dispose() are optional.
+// Either class takes (el, config, status) and has show(output, picture), which draws
+// the model's output and returns the status text; status(text) shows a line of its
+// own (what a click on the output did); clear(), readyText() and dispose() are optional.
 const outputTypes = new Map(); // author's output name -> class
-async function loadOutputPart(el, output) {
+async function loadOutputPart(el, output, status) {
   const author = output.author;
   const where = "the output module " + output.module
     + (author ? " (`" + author + "` under `widgets:` in mkdocs.yml, named in `show:`)" : "");
@@ -84,7 +85,7 @@ async function loadOutputPart(el, output) {
       throw new Error(author ? "it registered no output: end it with registerOutput(\"" + author + "\", YourOutput)"
         : "it exports no default class");
     }
-    const part = new Output(el, output);
+    const part = new Output(el, output, status);
     if (typeof part.show !== "function") {
       throw new Error("its output has no show(output, picture) method to draw the model's output");
     }
@@ -369,7 +370,7 @@ class Instance {
       predict: (input) => self.predict(input),
       runtime: { loadScript },
       // For inputs that hand the model's output on: the output part `show:` names.
-      outputPart: () => loadOutputPart(self.el, self.config.output),
+      outputPart: () => loadOutputPart(self.el, self.config.output, (text) => self.setStatus(text)),
     };
   }
 

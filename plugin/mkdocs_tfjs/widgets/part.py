@@ -65,6 +65,10 @@ class Widget:
             return []
         return sorted(p for pattern in PART_FILES for p in self.folder.glob(pattern))
 
+    def default_show_for(self, values: dict[str, Any]) -> str | None:
+        """Return what a block without ``show:`` shows, given its keys (``values``)."""
+        return self.default_show
+
     def check_options(self, spec: WidgetSpec, project_dir: Path, fail: Fail) -> None:
         """Check keys whose validity depends on other keys or on files."""
 

@@ -1,8 +1,9 @@
 // Generator widget: a noise vector in; the output part that `show:` names
-// (its module, from the configuration) draws what the model returns.
+// (its module, from the configuration) draws what the model returns. The
+// palette input is this widget too (palette.js), showing a palette by default.
 import { registerWidget } from "./runtime.js";
 
-class GeneratorWidget {
+export class GeneratorWidget {
   constructor(ctx) {
     this.ctx = ctx;
     this.button = ctx.el.querySelector(".tfjs-generate");
@@ -20,7 +21,7 @@ class GeneratorWidget {
   }
 
   readyText() {
-    return "Press Generate for a new sample from the model.";
+    return this.output.readyText ? this.output.readyText() : "Press Generate for a new sample from the model.";
   }
 
   async generateOnce() {
@@ -40,6 +41,7 @@ class GeneratorWidget {
 
   dispose() {
     this.button.removeEventListener("click", this.onGenerate);
+    if (this.output && this.output.dispose) this.output.dispose();
   }
 }
 

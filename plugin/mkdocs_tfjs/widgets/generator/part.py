@@ -9,6 +9,17 @@ from ...options import Option
 from ..part import Widget, WidgetSpec
 
 
+def noise_option(default: str) -> Option:
+    """Return the `noise` key with its default (the palette's is uniform)."""
+    return Option(
+        "noise",
+        (str,),
+        "Distribution of the generator's input: `uniform` in [0, 1) or standard `normal`.",
+        choices=("uniform", "normal"),
+        default=default,
+    )
+
+
 class GeneratorWidget(Widget):
     """Noise in, the model's output shown by the output part ``show:`` names (default ``image``)."""
 
@@ -16,15 +27,7 @@ class GeneratorWidget(Widget):
     order = 15
     default_show = "image"
     composes = True
-    options = (
-        Option(
-            "noise",
-            (str,),
-            "Distribution of the generator's input: `uniform` in [0, 1) or standard `normal`.",
-            choices=("uniform", "normal"),
-            default="normal",
-        ),
-    )
+    options = (noise_option("normal"),)
     needs = "one noise vector [batch, n]"
 
     def check_model(self, spec: WidgetSpec, info: ModelInfo) -> None:

@@ -1,8 +1,10 @@
 """The ``sliders`` widget: one slider per input feature in, classes or named values out.
 
-``show:`` may also name an output part (``image``: a decoder's latent space
-explored by hand), which then draws what the model returns. The sliders' own
-keys are read and checked in ``sliders_keys.py``.
+The sliders draw the classes themselves; the ``values`` output part draws
+named values, and ``show:`` may name any other output part (``image``: a
+decoder's latent space explored by hand). ``kind`` is the older name of
+``show: classes | values``. The sliders' own keys are read and checked in
+``sliders_keys.py``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from ...options import Option
 from ...paths import resolve_project_path
 from ..classes.part import check_topk, scores_kind
 from ..part import Fail, Widget, WidgetSpec
+from ..values.part import DECIMALS, UNIT
 from .sliders_keys import load_names, load_normalize, load_sliders
 
 
@@ -23,8 +26,8 @@ class SlidersWidget(Widget):
 
     name = "sliders"
     order = 40
-    # `kind` chose between the two before `show:` existed; either key says it.
-    shows = ("classes", "values")
+    shows = ("classes",)
+    default_show = "classes"
     composes = True
     options = (
         Option(
@@ -45,7 +48,8 @@ class SlidersWidget(Widget):
             "kind",
             (str,),
             "What the outputs are: `classes` (scores, shown as top-k bars like the other "
-            "classifiers; logits get a softmax) or `values` (numbers, shown with their names).",
+            "classifiers; logits get a softmax) or `values` (numbers, shown with their names): "
+            "the same as `show: classes` or `show: values`.",
             choices=("classes", "values"),
             default="classes",
         ),
@@ -55,19 +59,8 @@ class SlidersWidget(Widget):
             "`kind: classes` only: how many classes to show (at most the model's); default all.",
             minimum=1,
         ),
-        Option(
-            "decimals",
-            (int,),
-            "`kind: values` only: decimals shown for each value.",
-            default=2,
-            minimum=0,
-            maximum=10,
-        ),
-        Option(
-            "unit",
-            (str,),
-            "`kind: values` only: text shown after each value, after a space (`g`, `%`, `°C`).",
-        ),
+        DECIMALS,
+        UNIT,
         Option(
             "normalize",
             (dict,),
@@ -78,6 +71,10 @@ class SlidersWidget(Widget):
     )
     needs = "one feature vector [batch, n] and one output [batch, m]"
 
+    def default_show_for(self, values: dict[str, Any]) -> str | None:
+        """``kind: values`` (from before ``show:``) shows values."""
+        return "values" if values.get("kind") == "values" else self.default_show
+
     def check_options(self, spec: WidgetSpec, project_dir: Path, fail: Fail) -> None:
         """Read the sliders, the output names and the normalisation statistics."""
 
@@ -87,9 +84,9 @@ class SlidersWidget(Widget):
             )
 
         options = spec.options
-        if spec.output is not None:
-            # The output part draws the model's output: the keys about classes and values
-            # would be silently ignored.
+        if spec.show not in ("classes", "values"):
+            # Another output part draws the model's output: the keys about classes and
+            # values would be silently ignored.
             for key in ("kind", "outputs", "topk", "decimals", "unit"):
                 if key in spec.key_lines:
                     raise fail(
@@ -97,16 +94,14 @@ class SlidersWidget(Widget):
                         f"has `show: {spec.show}`; remove `{key}`",
                         key,
                     )
-        elif "show" in spec.key_lines:
-            if "kind" in spec.key_lines and options["kind"] != spec.show:
-                raise fail(
-                    f"`show: {spec.show}` and `kind: {options['kind']}` say different things; "
-                    "keep `show` alone",
-                    "show",
-                )
+        elif "show" in spec.key_lines and "kind" in spec.key_lines and options["kind"] != spec.show:
+            raise fail(
+                f"`show: {spec.show}` and `kind: {options['kind']}` say different things; "
+                "keep `show` alone",
+                "show",
+            )
+        else:
             options["kind"] = spec.show
-        if spec.output is None:
-            spec.show = options["kind"]
         if options["inputs"] is None:
             raise fail(
                 "the sliders widget needs `inputs`: one `{name, min, max}` mapping per input "
@@ -120,33 +115,35 @@ class SlidersWidget(Widget):
             options["normalize"] = load_normalize(
                 options["normalize"], len(options["inputs"]), lambda m: fail(m, "normalize")
             )
-        if spec.output is not None:
-            return
         if options["outputs"] is not None:
             options["outputs"] = load_names(
                 options["outputs"], resolver("outputs"), lambda m: fail(m, "outputs")
             )
-        other = "values" if options["kind"] == "classes" else "classes"
+        if spec.show == "values":
+            if "labels" in spec.key_lines and "outputs" in spec.key_lines:
+                raise fail("`labels` and `outputs` both name the values; keep `outputs`", "labels")
+            # The values part names its rows with `labels`; the sliders have said `outputs`.
+            options.setdefault("labels", None)
+            options["labels"] = options["labels"] or options["outputs"]
+        other = "values" if spec.show == "classes" else "classes"
         only = ("decimals", "unit") if other == "values" else ("topk",)
         for key in only:
             if key in spec.key_lines:
                 raise fail(
                     f"`{key}` applies to `kind: {other}` only, and this block has "
-                    f"`kind: {options['kind']}`; remove `{key}` or change `kind`",
+                    f"`kind: {spec.show}`; remove `{key}` or change `kind`",
                     key,
                 )
 
     def check_model(self, spec: WidgetSpec, info: ModelInfo) -> None:
-        """Require [batch, n] -> [batch, m], with n sliders and m output names.
+        """Require [batch, n] in, n sliders, and m output names for [batch, m] out.
 
-        With an output part, [batch, n] in and n sliders; the part checks the output.
+        The output part (``values``, ``image``...) checks the output when there is one.
         """
         if len(info.inputs) != 1 or len(info.outputs) != 1:
             raise self._misfit(spec, info)
         features, out = info.inputs[0].shape, info.outputs[0].shape
         if len(features) != 2 or features[1] is None:
-            raise self._misfit(spec, info)
-        if spec.output is None and (len(out) != 2 or out[1] is None):
             raise self._misfit(spec, info)
         sliders = spec.options["inputs"]
         if len(sliders) != features[1]:
@@ -156,46 +153,40 @@ class SlidersWidget(Widget):
                 "feature, in the order the model was trained on",
                 "inputs",
             )
-        if spec.output is not None:
-            spec.output.check_model(spec, info)
-            return
         names = spec.options["outputs"]
-        if names is not None and len(names) != out[1]:
+        if names is not None and len(out) == 2 and len(names) != out[1]:
             raise spec.error(
                 f"`outputs` has {len(names)} names but `{spec.model}` returns {out[1]} "
                 f"values ({info.outputs[0].describe()}); give one name per output, in order",
                 "outputs",
             )
-        if spec.options["kind"] == "classes":
-            check_topk(spec, info, out[1])
+        if spec.output is not None:
+            spec.output.check_model(spec, info)
+            return
+        if len(out) != 2 or out[1] is None:
+            raise self._misfit(spec, info)
+        check_topk(spec, info, out[1])
 
     def browser_config(self, spec: WidgetSpec, info: ModelInfo) -> dict[str, Any]:
-        """Tell the page the sliders, the output names and how to show them."""
+        """Tell the page the sliders, and the classes' labels or the output part's configuration."""
         options = spec.options
-        if spec.output is not None:
-            return {
-                "sliders": [s.to_json() for s in options["inputs"]],
-                "normalize": options["normalize"],
-                "output": spec.output.browser_config(spec, info),
-            }
-        count = info.outputs[0].shape[1] or 0
-        names = options["outputs"] or [str(i) for i in range(count)]
-        return {
+        sliders = {
             "sliders": [s.to_json() for s in options["inputs"]],
-            "labels": names,
-            "kind": options["kind"],
+            "normalize": options["normalize"],
+        }
+        if spec.output is not None:
+            return {**sliders, "output": spec.output.browser_config(spec, info)}
+        count = info.outputs[0].shape[1] or 0
+        return {
+            **sliders,
+            "labels": options["outputs"] or [str(i) for i in range(count)],
             "scores": scores_kind(
                 spec,
                 info,
                 "show its outputs as numbers with `kind: values`, or end the model in a "
                 "softmax (or linear) layer",
-            )
-            if options["kind"] == "classes"
-            else None,
+            ),
             "topk": min(options["topk"] or count, count),
-            "decimals": options["decimals"],
-            "unit": options["unit"] or "",
-            "normalize": options["normalize"],
         }
 
 

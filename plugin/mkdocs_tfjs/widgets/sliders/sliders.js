@@ -1,7 +1,7 @@
 // Sliders widget: one native range input per feature of a tabular model; any
-// move runs the model on the newest values and shows its classes or values,
-// or hands what it returns to the output part `show:` names (its module, from
-// the configuration), as a decoder's picture.
+// move runs the model on the newest values and shows its classes, or hands
+// what it returns to the output part `show:` names (its module, from the
+// configuration): named values, or a decoder's picture.
 import { registerWidget } from "./runtime.js";
 import { showTopK, toProbabilities } from "./topk.js";
 
@@ -9,10 +9,6 @@ import { showTopK, toProbabilities } from "./topk.js";
 export function normalizeInput(values, normalize) {
   if (!normalize) return values.slice();
   return values.map((v, i) => (v - normalize.mean[i]) / normalize.std[i]);
-}
-
-export function formatValue(value, decimals, unit) {
-  return value.toFixed(decimals) + (unit ? " " + unit : "");
 }
 
 class SlidersWidget {
@@ -37,10 +33,7 @@ class SlidersWidget {
   }
 
   async prepare() {
-    const { output } = this.ctx.config;
-    if (output) {
-      this.output = await this.ctx.outputPart();
-    }
+    if (this.ctx.config.output) this.output = await this.ctx.outputPart();
     this.inputs.forEach((input) => {
       input.disabled = false;
       this.showValue(input);
@@ -66,46 +59,20 @@ class SlidersWidget {
     try {
       output = await this.ctx.run((tf, call) => call([tf.tensor2d([input], [1, input.length])]));
     } catch (err) {
-      // The bars or values of earlier positions would pass for the answer to these.
+      // What earlier positions gave would pass for the answer to these.
       this.last = null;
-      if (this.output) {
-        if (this.output.clear) this.output.clear();
-        throw err;
-      }
-      const shown = this.ctx.config.kind === "classes" ? ".tfjs-topk" : ".tfjs-sliders-values";
-      this.el.querySelector(shown).replaceChildren();
-      this.last = null;
+      if (!this.output) this.el.querySelector(".tfjs-topk").replaceChildren();
+      else if (this.output.clear) this.output.clear();
       throw err;
     }
     this.last = { values, input, output: output[0] };
-    if (this.output) this.ctx.status(this.output.show(output[0]));
-    else if (this.ctx.config.kind === "classes") this.showClasses(output[0], labels);
-    else this.showValues(output[0], labels);
-  }
-
-  showClasses(scores, labels) {
+    if (this.output) {
+      this.ctx.status(this.output.show(output[0]));
+      return;
+    }
     const list = this.el.querySelector(".tfjs-topk");
-    const ranked = showTopK(list, toProbabilities(scores, this.ctx.config.scores), labels, this.ctx.config.topk);
+    const ranked = showTopK(list, toProbabilities(output[0], this.ctx.config.scores), labels, this.ctx.config.topk);
     this.ctx.status(ranked.map(([p, i]) => labels[i] + " " + (100 * p).toFixed(1) + "%").join(", ") + ".");
-  }
-
-  showValues(values, labels) {
-    const { decimals, unit } = this.ctx.config;
-    const list = this.el.querySelector(".tfjs-sliders-values");
-    const texts = values.map((v) => formatValue(v, decimals, unit));
-    const rows = values.map((v, i) => {
-      const row = document.createElement("div");
-      row.className = "tfjs-sliders-value";
-      row.dataset.value = String(v);
-      const name = document.createElement("dt");
-      name.textContent = labels[i];
-      const shown = document.createElement("dd");
-      shown.textContent = texts[i];
-      row.append(name, shown);
-      return row;
-    });
-    list.replaceChildren(...rows);
-    this.ctx.status(labels.map((label, i) => label + ": " + texts[i]).join(", ") + ".");
   }
 
   // For tests and authors: the slider values, what the model got, what it returned.
