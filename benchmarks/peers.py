@@ -95,7 +95,7 @@ TITLES = {"widget": "the widget's API", "tfjs": "plain TF.js (same lean file)",
 TOLERANCE = 1e-3
 #: Samples per runtime and round, and inferences per sample (their mean is the sample:
 #: Chromium rounds performance.now() to 0.1 ms), so that every round lasts a few
-#: seconds per runtime. Anything else (a single layer): 10 samples of 1.
+#: seconds per runtime. Anything else (a single layer): 10 samples of 2.
 PER_ROUND = {"palette": (20, 20), "digits": (20, 5), "emoji": (10, 2), "digit-segmenter": (20, 2),
              "MobileNetV2 224": (5, 1), "EfficientNetB0 224": (4, 1)}
 
@@ -328,7 +328,7 @@ def measure_model(browser, base: str, name: str, info: dict, rounds: int, profil
         row["runtimes"][runtime] = entry
     times: dict[str, list[float]] = {r: [] for r in live}
     medians: dict[str, list[float]] = {r: [] for r in live}
-    n, group = PER_ROUND.get(name, (10, 1))
+    n, group = PER_ROUND.get(name, (10, 2))
     row["group"] = group
     for index in range(rounds):
         order = live[index % len(live):] + live[:index % len(live)]
@@ -395,6 +395,9 @@ def op_table(profile_runs: list[list[dict]]) -> list[dict]:
     """Per kernel kind: calls, median total ms over the repeats, share of the inference."""
     totals: dict[str, list[float]] = {}
     calls: dict[str, int] = {}
+    # An op with a custom gradient (fusedConv2d, fusedDepthwiseConv2d, fusedMatMul) is
+    # recorded once more around its kernel, as "<op>__op": count the kernel only.
+    profile_runs = [[k for k in run if not k["name"].endswith("__op")] for run in profile_runs]
     for run in profile_runs:
         per: dict[str, float] = {}
         for kernel in run:
@@ -404,7 +407,8 @@ def op_table(profile_runs: list[list[dict]]) -> list[dict]:
             totals.setdefault(kind, []).append(ms)
     for kernel in profile_runs[0]:
         calls[layer_kind(kernel)] = calls.get(layer_kind(kernel), 0) + 1
-    whole = statistics.median(sum(float(k["ms"]) for k in run) for run in profile_runs)
+    # The total is the sum of the kinds' medians, so that the shares add up to 1.
+    whole = sum(statistics.median(v) for v in totals.values())
     rows = [{"kind": kind, "calls": calls.get(kind, 0), "ms": statistics.median(v),
              "share": statistics.median(v) / whole} for kind, v in totals.items()]
     return sorted(rows, key=lambda r: -r["ms"]) + [{"kind": "total", "calls": sum(calls.values()),
@@ -425,7 +429,8 @@ def write_report(data: dict) -> str:
     meta, rows = data["meta"], data["models"]
     lines = [
         f"Measured on {meta['machine']}, Chromium {meta['chromium']} (headless, Debian), "
-        f"{meta['date']}; {meta['rounds']} interleaved rounds per model, single-threaded WebAssembly "
+        f"{meta['date']}, load average {meta['load'][0]:.0f}-{meta['load'][1]:.0f} during the run; "
+        f"{meta['rounds']} interleaved rounds per model, single-threaded WebAssembly "
         f"everywhere (the page is not cross-origin isolated: `crossOriginIsolated` is "
         f"{str(meta['isolated']).lower()}); TF.js {meta['tfjs']} (the plugin's lean wasm file, SIMD), "
         f"ONNX Runtime Web {meta['onnxruntime-web']} (wasm execution provider), LiteRT.js "
@@ -506,8 +511,11 @@ def write_report(data: dict) -> str:
         "| runtime | files | raw | gzipped |",
         "| --- | --- | ---: | ---: |",
     ]
+    names = {"widget code": "the widget's own code (the plugin's modules and styles)",
+             "tfjs": "TF.js (the lean wasm file and its binary)", "onnx": "ONNX Runtime Web",
+             "litert": "LiteRT.js"}
     for kind, b in runtime_bytes.items():
-        lines.append(f"| {kind} | {', '.join(b['files'])} | {kb(b['raw'])} | {kb(b['gzip'])} |")
+        lines.append(f"| {names.get(kind, kind)} | {', '.join(b['files'])} | {kb(b['raw'])} | {kb(b['gzip'])} |")
     lines += ["", "| model | TF.js graph model raw / gz | ONNX raw / gz | TFLite raw / gz |",
               "| --- | ---: | ---: | ---: |"]
     for row in rows:
@@ -523,22 +531,33 @@ def write_report(data: dict) -> str:
             lines.append(f"| {op['kind']} | {op['calls']} | {op['ms']:.2f} | {op['share']:.0%} |")
     if data.get("layers"):
         lines += ["", LAYERS_HEADER, "",
-                  "| layer of MobileNetV2 224 | multiply-adds | TF.js ms | LiteRT.js ms | TF.js ÷ LiteRT.js |",
+                  "| layer of MobileNetV2 224 | multiply-adds (+ the widening) | TF.js ms | LiteRT.js ms "
+                  "| TF.js ÷ LiteRT.js |",
                   "| --- | ---: | ---: | ---: | ---: |"]
         for layer in data["layers"]:
-            t, lt = layer.get("tfjs"), layer.get("litert")
+            t, lt, spread = layer.get("tfjs"), layer.get("litert"), layer.get("spread", {})
+
+            def cell(value, key, spread=spread):
+                if value is None:
+                    return "fails"
+                lo, hi = spread.get(key) or (value, value)
+                return f"{value:.2f} ({lo:.2f}-{hi:.2f})"
             ratio = f"{t / lt:.1f}" if t and lt else ""
-            lines.append(f"| {layer['name']} | {layer['macs']:,} | {t or 0:.2f} | {lt or 0:.2f} | {ratio} |")
+            lines.append(f"| {layer['name']} | {layer['macs']:,} (+ {layer.get('prelude_macs', 0):,}) | "
+                         f"{cell(t, 'tfjs')} | {cell(lt, 'litert')} | {ratio} |")
     text = "\n".join(lines) + "\n"
     REPORT.write_text(text)
     return text
 
 
-OPS_HEADER = ("**Where plain TF.js's time goes on MobileNetV2** (`tf.profile` on the wasm backend, "
-              "median of 5 profiled inferences; profiling adds a little per kernel, so the total is above "
-              "the median above)")
-LAYERS_HEADER = ("**The same layers alone**: single-layer models with MobileNetV2's shapes, "
-                 "converted like the rest and timed interleaved on both runtimes (median ms)")
+OPS_HEADER = ("**Where plain TF.js's time goes on MobileNetV2** (`tf.profile` on the wasm backend, on "
+              "the full TF.js pieces, whose kernels are the lean file's: per kernel kind, the median of 5 "
+              "profiled inferences; the total is their sum, above the median inference of the first table, "
+              "as profiling adds work around every kernel)")
+LAYERS_HEADER = ("**The same layers alone**: single-layer models with MobileNetV2's shapes (a one-channel "
+                 "input widened by a 1×1 convolution, the layer, ReLU6, a global average: small input and "
+                 "output, so the copies in and out do not hide the layer), converted like the rest and timed "
+                 "interleaved on both runtimes (median ms; spread of the rounds' medians)")
 
 
 # --- main -------------------------------------------------------------------------------------
@@ -578,7 +597,14 @@ def prepare(names: list[str], work: Path, python: Path, peers: bool = True) -> d
 
 
 def layer_models(work: Path) -> dict[str, dict]:
-    """Single-layer models with the shapes of MobileNetV2 224's main layer kinds."""
+    """Single-layer models with the shapes of MobileNetV2 224's main layer kinds.
+
+    Each takes a one-channel picture, widens it to the layer's channels with a 1×1
+    convolution (at most a ninth of the layer's multiply-adds), runs the layer and ReLU6,
+    and averages the result down to its channels: the input and output stay small, so
+    what is timed is the layer and not copying megabytes in and out of WebAssembly (a
+    LiteRT.js tensor is copied more times than a TF.js one on the way in and out).
+    """
     import keras
 
     specs = {
@@ -591,17 +617,17 @@ def layer_models(work: Path) -> dict[str, dict]:
         "1×1 last conv, 7² × 320 → 1280": ((7, 7, 320), keras.layers.Conv2D(1280, 1)),
     }
     out = {}
-    for index, (name, (shape, layer)) in enumerate(specs.items()):
+    for index, (name, ((h, w, c), layer)) in enumerate(specs.items()):
         keras.utils.set_random_seed(index)
-        model = keras.Sequential([keras.Input(shape), layer, keras.layers.ReLU(6.0)])
+        model = keras.Sequential([keras.Input((h, w, 1)), keras.layers.Conv2D(c, 1), layer,
+                                  keras.layers.ReLU(6.0), keras.layers.GlobalAveragePooling2D()])
         path = work / f"layer-{index}.keras"
         model.save(path)
-        h, w, c = shape
         kernel = layer.kernel.shape
-        out_h, out_w = model.output_shape[1:3]
-        macs = out_h * out_w * int(np.prod(kernel)) if isinstance(layer, keras.layers.Conv2D) \
-            else out_h * out_w * c * kernel[0] * kernel[1]
-        out[name] = {"model": model, "path": path, "macs": macs}
+        out_h, out_w = model.layers[1].output.shape[1:3]
+        macs = (out_h * out_w * int(np.prod(kernel)) if isinstance(layer, keras.layers.Conv2D)
+                else out_h * out_w * c * kernel[0] * kernel[1])
+        out[name] = {"model": model, "path": path, "macs": macs, "prelude_macs": h * w * c}
     return out
 
 
@@ -635,7 +661,8 @@ def measure_layers(browser, base: str, host: str, layers: dict[str, dict], round
         row = measure_model(browser, base, name, layer, rounds, profile=False, page_of=host,
                             tfjs_url=f"/peers/layers/{index}/model.json", tflite_url=f"/peers/layers/{index}.tflite")
         r = row["runtimes"]
-        rows.append({"name": name, "macs": layer["macs"], "tfjs": r["tfjs"].get("median"),
+        rows.append({"name": name, "macs": layer["macs"], "prelude_macs": layer["prelude_macs"],
+                     "tfjs": r["tfjs"].get("median"),
                      "litert": r["litert"].get("median"),
                      "spread": {k: v.get("round_medians") for k, v in r.items()},
                      "max_error": {k: v.get("max_error") for k, v in r.items()},
@@ -674,12 +701,14 @@ def main() -> None:
     server = StaticServer(site)
     rows: list[dict] = []
     runtime_bytes: dict[str, dict] = {}
+    loads: list[float] = []  # the 1-minute load average as each model starts: how busy the machine was
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             chromium = browser.version
             for name, info in models.items() if not args.layers_only else ():
                 print(f"measuring {name} ...", flush=True)
+                loads.append(os.getloadavg()[0])
                 row = measure_model(browser, server.url, name, info, args.rounds, profile=name == "MobileNetV2 224")
                 model_json = site / urllib.parse.urlparse(row.pop("tfjs_model_url")).path.lstrip("/")
                 row["model_bytes"] = model_bytes(site, info, model_json.parent)
@@ -708,6 +737,7 @@ def main() -> None:
                     for pkg in ("@tensorflow/tfjs-core", "onnxruntime-web", "@litertjs/core")}
         data = {
             "meta": {"machine": f"{os.cpu_count()} cores ({platform.machine()}), shared", "chromium": chromium,
+                     "load": [min(loads), max(loads)] if loads else None,
                      "date": datetime.date.today().isoformat(), "rounds": args.rounds,
                      "isolated": rows[0]["crossOriginIsolated"] if rows else False,
                      "tfjs": versions["@tensorflow/tfjs-core"], "onnxruntime-web": versions["onnxruntime-web"],
