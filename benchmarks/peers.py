@@ -330,7 +330,7 @@ def measure_model(browser, base: str, name: str, info: dict, rounds: int, profil
     medians: dict[str, list[float]] = {r: [] for r in live}
     n, group = PER_ROUND.get(name, (10, 2))
     row["group"] = group
-    for index in range(rounds):
+    for index in range(rounds if live else 0):
         order = live[index % len(live):] + live[:index % len(live)]
         got = page.evaluate("([order, n, g, x]) => window.peers.round(order, n, g, x)", [order, n, group, flat])
         for runtime, values in got.items():
@@ -459,7 +459,10 @@ def write_report(data: dict) -> str:
                 lo, hi = entry["round_medians"]
                 cells.append(f"**{entry['median']:.2f}** ({entry['p95']:.2f}; {lo:.2f}-{hi:.2f})")
             else:
-                cells.append("not converted")
+                conversion = row.get({"onnx": "onnx_conversion", "litert": "tflite_conversion"}.get(runtime)) or {}
+                cells.append(f"fails: the converted model differs from Keras's by {conversion['max_error']:.3g}"
+                             if "max_error" in conversion else
+                             "fails: " + conversion.get("error", "not converted")[:80])
         native = row.get("native_tflite_ms")
         native_cell = f"{native:.3g}" if native else ""
         lines.append(f"| {row['model']} (g = {row['group']}) | " + " | ".join(cells) + f" | {native_cell} |")
