@@ -23,3 +23,4 @@ models: setup
 benchmark: setup
 	.venv/bin/python benchmarks/run.py
 	.venv/bin/python benchmarks/backends.py
+	.venv/bin/python benchmarks/peers.py
