@@ -19,6 +19,7 @@ models: setup
 	.venv/bin/python models/digit-segmenter/train.py
 	.venv/bin/python models/digit-vae/train.py
 	.venv/bin/python models/digit-denoiser/train.py
+	.venv/bin/python models/sunspots/train.py
 
 benchmark: setup
 	.venv/bin/python benchmarks/run.py

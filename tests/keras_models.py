@@ -8,10 +8,14 @@ from __future__ import annotations
 
 
 def lstm_model():
-    """A recurrent model: native converter unsupported; TensorFlow's graph has a While loop."""
+    """A convolutional LSTM: native converter unsupported; TensorFlow's graph has a While loop.
+
+    (LSTM itself is lowered natively over a fixed length: ConvLSTM1D is not.)
+    """
     import keras
 
-    return keras.Sequential([keras.Input((6,)), keras.layers.Reshape((3, 2)), keras.layers.LSTM(4, name="memory"),
+    return keras.Sequential([keras.Input((6,)), keras.layers.Reshape((3, 2, 1)),
+                             keras.layers.ConvLSTM1D(4, 1, name="memory"), keras.layers.Flatten(),
                              keras.layers.Dense(15, activation="sigmoid")])
 
 

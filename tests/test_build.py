@@ -412,14 +412,14 @@ def test_unsupported_layer_takes_the_tensorflow_path_under_auto_and_fails_under_
     auto = project.build()
     assert auto.returncode == 0, auto.output
     assert ("converted models/rnn.keras with TensorFlow (the native converter does not support the layer "
-            "`memory` of class LSTM)") in auto.output
+            "`memory` of class ConvLSTM1D)") in auto.output
     assert auto.tensorflow_imported is True
 
     project.page("index.md", "# Title\n\n```tfjs\nmodel: models/rnn.keras\nwidget: palette\nconverter: native\n```\n")
     native = project.build()
     assert native.returncode != 0
     assert ("docs/index.md:3: models/rnn.keras: the native converter does not support the layer `memory` of "
-            "class LSTM; either set `converter: auto` or `converter: tensorflow`") in native.output, native.output
+            "class ConvLSTM1D; either set `converter: auto` or `converter: tensorflow`") in native.output, native.output
 
 
 def test_backends_that_cannot_run_every_op_are_left_out_or_refused(project):

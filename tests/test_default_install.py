@@ -121,7 +121,7 @@ def test_unsupported_layer_without_tensorflow_names_page_line_layer_and_both_fix
                           text=True, env={**env, "NO_MKDOCS_2_WARNING": "1"}, timeout=300)
     assert done.returncode != 0
     assert "docs/index.md:3: models/rnn.keras: the native converter does not support the layer `memory` " \
-           "of class LSTM" in done.stderr, done.stderr
+           "of class ConvLSTM1D" in done.stderr, done.stderr
     assert 'pip install "mkdocs-tfjs[tensorflow]"' in done.stderr and "supported layers" in done.stderr
     # Issue 17: the message says which Pythons the extra installs on, and where the list is.
     assert "Python 3.11 or 3.12" in done.stderr and "docs/conversion.md#two-converters" in done.stderr

@@ -305,7 +305,7 @@ def test_an_unsupported_layer_names_the_docs_page_that_lists_the_supported_layer
     result = project.build()
     assert result.returncode != 0
     assert ("docs/index.md:3: models/rnn.keras: the native converter does not support the layer `memory` of "
-            "class LSTM; either set `converter: auto` or `converter: tensorflow` to use TensorFlow's converter, "
+            "class ConvLSTM1D; either set `converter: auto` or `converter: tensorflow` to use TensorFlow's converter, "
             "or build the model from supported layers (the list is on the page \"How conversion and caching "
             "work\" of the plugin's docs, docs/conversion.md#two-converters)") in result.output, result.output
     page = (ROOT / "docs" / "conversion.md").read_text()

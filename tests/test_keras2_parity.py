@@ -29,7 +29,7 @@ import pytest
 
 from mkdocs_tfjs.convert import Choice, convert_model
 
-from .test_native_layers import Case, case_input
+from .test_native_layers import Case, case_input, masked_tokens
 from .tfjs_node import run_models
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -148,7 +148,46 @@ def cases() -> list[Case]:
     # -- Functional models: Keras 2's inbound_nodes lists, shared layers, merges, nesting
     add(Case("functional-shared-merge", functional_model, (6,), save="h5"))
     add(Case("functional-nested-sequential", nested_model, (6,), save="h5"))
+    # -- recurrent layers: tf_keras's weight names (``lstm/lstm_cell/kernel:0``), its
+    # hard_sigmoid, Bidirectional's forward-then-backward weights, masks from Embedding
+    add(one(lambda: layers.LSTM(4), (6, 3), id="lstm"))
+    add(one(lambda: layers.LSTM(4, return_sequences=True, go_backwards=True, recurrent_activation="hard_sigmoid"),
+            (6, 3), id="lstm-backwards-hard-sigmoid"))
+    add(one(lambda: layers.GRU(4, return_sequences=True), (6, 3), id="gru-reset-after"))
+    add(one(lambda: layers.GRU(4, reset_after=False, return_sequences=True), (6, 3), id="gru-reset-before"))
+    add(one(lambda: layers.SimpleRNN(4, activation="relu", use_bias=False), (6, 3), id="simple-rnn"))
+    add(one(lambda: layers.Bidirectional(layers.LSTM(3, return_sequences=True)), (6, 3), id="bidirectional-lstm"))
+    add(one(lambda: layers.Bidirectional(layers.GRU(3, reset_after=False), merge_mode="ave"), (6, 3), id="bidirectional-gru-ave"))
+    add(one(lambda: layers.TimeDistributed(layers.Dense(3, activation="tanh")), (6, 3), id="time-distributed-dense"))
+    add(Case("lstm-masked-embedding", lambda: randomized(tf_keras.Sequential([
+        layers.InputLayer((7,), dtype="int32"), layers.Embedding(12, 3, mask_zero=True), layers.LSTM(4)])),
+        (7,), dtype="int32", low=1, high=12, prepare=masked_tokens, save="h5"))
+    add(Case("bidirectional-masked-functional", masked_bidirectional, (7,), dtype="int32", low=1, high=12,
+             prepare=masked_tokens, save="h5"))
+    add(Case("gru-state-initial-state", recurrent_states_model, (6, 3), save="h5"))
     return out
+
+
+def masked_bidirectional():
+    """A functional model: Embedding(mask_zero=True) → Bidirectional(GRU) sequences → LSTM."""
+    import tf_keras
+
+    layers = tf_keras.layers
+    x = tf_keras.Input((7,), dtype="int32")
+    y = layers.Embedding(12, 3, mask_zero=True)(x)
+    y = layers.Bidirectional(layers.GRU(3, return_sequences=True))(y)
+    return randomized(tf_keras.Model(x, layers.LSTM(2)(y)))
+
+
+def recurrent_states_model():
+    """Initial states from the input and ``return_state``, all outputs concatenated into one."""
+    import tf_keras
+
+    layers = tf_keras.layers
+    x = tf_keras.Input((6, 3))
+    state = layers.Dense(4, activation="tanh")(layers.Flatten()(x))
+    out, h = layers.GRU(4, return_state=True)(x, initial_state=[state])
+    return randomized(tf_keras.Model(x, layers.Concatenate()([out, h, state])))
 
 
 def adapted_normalization():

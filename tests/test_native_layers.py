@@ -414,6 +414,200 @@ def shared_model():
 
 
 CASES = cases()
+
+# -- recurrent layers (LSTM, GRU, SimpleRNN, Bidirectional, TimeDistributed) and masks ------
+
+#: Tolerance of the recurrent cases: float32 rounding through a few steps of sigmoid and tanh
+#: (and a different summation order in TF.js's matmuls). Measured worst: 5.4e-7 for the
+#: recurrent layers (SimpleRNN on wasm), 9.5e-7 for TimeDistributed(Conv2D) on wasm.
+RNN_TOL = 1.5e-6
+
+
+def rnn_randomized(model):
+    """Random weights at a scale that keeps the gates away from saturation (which hides errors)."""
+    rng = np.random.default_rng(17)
+    model.set_weights([(0.6 * rng.normal(size=w.shape)).astype("float32") for w in model.get_weights()])
+    return model
+
+
+def rnn_model(make, shape=(6, 3), merge_outputs=False, states_from_input=0):
+    """A model around one recurrent layer: ``make()`` returns the layer.
+
+    ``merge_outputs``: the layer returns several tensors (states, merge_mode=None); the
+    model flattens and concatenates them into its one output, so every one is compared.
+    ``states_from_input``: that many initial states, each a Dense of the flattened input.
+    """
+    import keras
+
+    x = keras.Input(shape)
+    layer = make()
+    if states_from_input:
+        flat = keras.layers.Flatten()(x)
+        units = getattr(layer, "units", None) or layer.forward_layer.units
+        states = [keras.layers.Dense(units, activation="tanh")(flat) for _ in range(states_from_input)]
+        y = layer(x, initial_state=states)
+    else:
+        y = layer(x)
+    if merge_outputs:
+        y = keras.layers.Concatenate()([keras.layers.Flatten()(t) if len(t.shape) > 2 else t for t in y])
+    return rnn_randomized(keras.Model(x, y))
+
+
+def masked_tokens(x):
+    """Token ids with 0 (masked) at the end of each sequence, inside one and at the start of another."""
+    x = x.copy()
+    x[:, -2:] = 0
+    x[0, 0] = 0
+    x[1, 2] = 0
+    return x
+
+
+def embedded_rnn(make, merge_outputs=False, between=None):
+    """Embedding(mask_zero=True) → (``between``) → the recurrent layer ``make()``."""
+    import keras
+
+    x = keras.Input((7,), dtype="int32")
+    y = keras.layers.Embedding(12, 3, mask_zero=True)(x)
+    for layer in between or []:
+        y = layer(y)
+    y = make()(y)
+    if merge_outputs:
+        y = keras.layers.Concatenate()([keras.layers.Flatten()(t) if len(t.shape) > 2 else t for t in y])
+    return rnn_randomized(keras.Model(x, y))
+
+
+def masked_functional():
+    """Masking → Dense → Bidirectional → LSTM as a functional model: Keras 3 records the mask
+    as ``ops.NotEqual`` and ``ops.Any`` nodes passed to each recurrent layer as ``mask=``."""
+    import keras
+
+    x = keras.Input((6, 3))
+    y = keras.layers.Dense(3)(keras.layers.Masking(0.5)(x))
+    y = keras.layers.Bidirectional(keras.layers.LSTM(3, return_sequences=True))(y)
+    return rnn_randomized(keras.Model(x, keras.layers.LSTM(2)(y)))
+
+
+def recurrent_cases() -> list[Case]:
+    """LSTM, GRU (both ``reset_after``), SimpleRNN, Bidirectional, TimeDistributed, every
+    inference option, and Keras masks into them; each fails on the option ignored or misread."""
+    import keras
+
+    layers = keras.layers
+    out: list[Case] = []
+
+    def add(id, make, shape=(6, 3), **kw):
+        out.append(Case(id, make, shape, tol=kw.pop("tol", RNN_TOL), **kw))
+
+    kinds = {
+        "lstm": layers.LSTM,
+        "gru": layers.GRU,
+        "gru-reset-before": lambda *a, **k: layers.GRU(*a, reset_after=False, **k),
+        "simple-rnn": layers.SimpleRNN,
+    }
+    for name, cls in kinds.items():
+        add(f"{name}", lambda cls=cls: rnn_model(lambda: cls(4)))
+        add(f"{name}-sequences", lambda cls=cls: rnn_model(lambda: cls(4, return_sequences=True)))
+        add(f"{name}-go-backwards", lambda cls=cls: rnn_model(lambda: cls(4, go_backwards=True, return_sequences=True)))
+        add(f"{name}-go-backwards-last", lambda cls=cls: rnn_model(lambda: cls(3, go_backwards=True)))
+        add(f"{name}-nobias", lambda cls=cls: rnn_model(lambda: cls(4, use_bias=False, return_sequences=True)))
+        # A bounded activation: relu lets the state grow, and TensorFlow's own float32
+        # rounding (which varies with its thread count) with it.
+        add(f"{name}-activations", lambda cls=cls, name=name: rnn_model(lambda: cls(
+            4, activation="softsign", return_sequences=True,
+            **({} if name == "simple-rnn" else {"recurrent_activation": "hard_sigmoid"}))))
+        add(f"{name}-state", lambda cls=cls: rnn_model(lambda: cls(4, return_state=True), merge_outputs=True))
+        add(f"{name}-sequences-state", lambda cls=cls: rnn_model(lambda: cls(3, return_sequences=True, return_state=True), merge_outputs=True))
+        states = 2 if name == "lstm" else 1
+        add(f"{name}-initial-state", lambda cls=cls, states=states: rnn_model(lambda: cls(4, return_sequences=True), states_from_input=states))
+        add(f"{name}-masked-embedding", lambda cls=cls: embedded_rnn(lambda: cls(4)), (7,), dtype="int32", low=1, high=12, prepare=masked_tokens)
+        add(f"{name}-masked-embedding-sequences-backwards", lambda cls=cls: embedded_rnn(lambda: cls(4, return_sequences=True, go_backwards=True)),
+            (7,), dtype="int32", low=1, high=12, prepare=masked_tokens)
+        add(f"{name}-masked-embedding-state", lambda cls=cls: embedded_rnn(lambda: cls(3, return_sequences=True, return_state=True), merge_outputs=True),
+            (7,), dtype="int32", low=1, high=12, prepare=masked_tokens)
+        add(f"{name}-masking-layer", lambda cls=cls: rnn_model(lambda: keras.Sequential([layers.Masking(0.5), cls(4, return_sequences=True)])),
+            (6, 3), prepare=masked_steps)
+    add("lstm-unit-forget-bias-off-unroll", lambda: rnn_model(lambda: layers.LSTM(4, unit_forget_bias=False, unroll=True)))
+    add("lstm-zero-output-for-mask", lambda: embedded_rnn(lambda: layers.LSTM(4, return_sequences=True, zero_output_for_mask=True)),
+        (7,), dtype="int32", low=1, high=12, prepare=masked_tokens)
+    add("lstm-stacked-masked", lambda: embedded_rnn(lambda: layers.LSTM(3), between=[layers.LSTM(4, return_sequences=True)]),
+        (7,), dtype="int32", low=1, high=12, prepare=masked_tokens)
+    add("lstm-mask-through-dense-dropout", lambda: embedded_rnn(lambda: layers.GRU(3, return_sequences=True),
+        between=[layers.Dense(5, activation="tanh"), layers.Dropout(0.3), layers.TimeDistributed(layers.Dense(4))]),
+        (7,), dtype="int32", low=1, high=12, prepare=masked_tokens)
+    add("masking-functional-bidirectional", masked_functional, (6, 3), prepare=masked_steps)
+    add("masking-zero-lstm", lambda: rnn_model(lambda: keras.Sequential([layers.Masking(), layers.LSTM(4)])), (6, 3), prepare=masked_steps)
+    # -- Bidirectional: every merge mode, states, masks, each inner class
+    for mode in ("concat", "sum", "mul", "ave"):
+        add(f"bidirectional-lstm-{mode}", lambda mode=mode: rnn_model(lambda: layers.Bidirectional(layers.LSTM(4, return_sequences=True), merge_mode=mode)))
+    add("bidirectional-merge-none", lambda: rnn_model(lambda: layers.Bidirectional(layers.GRU(3, return_sequences=True), merge_mode=None), merge_outputs=True))
+    add("bidirectional-last", lambda: rnn_model(lambda: layers.Bidirectional(layers.SimpleRNN(4))))
+    add("bidirectional-gru-reset-before", lambda: rnn_model(lambda: layers.Bidirectional(layers.GRU(3, reset_after=False, return_sequences=True))))
+    add("bidirectional-lstm-state", lambda: rnn_model(lambda: layers.Bidirectional(layers.LSTM(3, return_state=True)), merge_outputs=True))
+    add("bidirectional-merge-none-state", lambda: rnn_model(lambda: layers.Bidirectional(layers.GRU(3, return_sequences=True, return_state=True), merge_mode=None),
+        merge_outputs=True))
+    add("bidirectional-initial-state", lambda: rnn_model(lambda: layers.Bidirectional(layers.LSTM(3, return_sequences=True)), states_from_input=4))
+    add("bidirectional-custom-backward", lambda: rnn_model(lambda: layers.Bidirectional(
+        layers.LSTM(3, return_sequences=True), backward_layer=layers.LSTM(3, return_sequences=True, go_backwards=True, activation="relu"))))
+    add("bidirectional-masked-sequences", lambda: embedded_rnn(lambda: layers.Bidirectional(layers.LSTM(3, return_sequences=True))),
+        (7,), dtype="int32", low=1, high=12, prepare=masked_tokens)
+    add("bidirectional-masked-last", lambda: embedded_rnn(lambda: layers.Bidirectional(layers.GRU(3), merge_mode="sum")),
+        (7,), dtype="int32", low=1, high=12, prepare=masked_tokens)
+    add("bidirectional-masked-state", lambda: embedded_rnn(lambda: layers.Bidirectional(layers.LSTM(3, return_state=True, return_sequences=True)), merge_outputs=True),
+        (7,), dtype="int32", low=1, high=12, prepare=masked_tokens)
+    # -- TimeDistributed around a lowered layer of each kind
+    add("time-distributed-dense", lambda: rnn_model(lambda: layers.TimeDistributed(layers.Dense(5, activation="relu"))))
+    add("time-distributed-conv2d", lambda: randomized(seq(layers.TimeDistributed(layers.Conv2D(3, 2, padding="same")), shape=(4, 5, 5, 2))), (4, 5, 5, 2))
+    add("time-distributed-flatten", lambda: seq(layers.TimeDistributed(layers.Flatten()), shape=(4, 3, 2)), (4, 3, 2))
+    return out
+
+
+CASES += recurrent_cases()
+RECURRENT = [c for c in CASES if c.id in {r.id for r in recurrent_cases()}]
+
+
+def test_recurrence_over_an_unknown_length_is_refused_naming_the_fix(tmp_path):
+    """An LSTM over ``Input((None, 3))`` is not unrolled blindly: the error says to fix the length."""
+    import keras
+
+    from mkdocs_tfjs.errors import ConversionError
+
+    seq(keras.layers.LSTM(4), shape=(None, 3)).save(tmp_path / "any_length.keras")
+    with pytest.raises(ConversionError) as error:
+        convert_model(tmp_path / "any_length.keras", tmp_path / "tfjs", "none", "any_length", Choice("native"))
+    assert "the layer `lstm` of class LSTM (a sequence whose length is unknown" in str(error.value)
+    assert "keras.Input((50, 3)) instead of keras.Input((None, 3))" in str(error.value)
+
+
+@pytest.fixture(scope="module")
+def wasm_results(results):
+    """The recurrent cases' converted models run again, on TF.js's WebAssembly backend."""
+    runs = [(results[c.id].folder, [results[c.id].x]) for c in RECURRENT if results[c.id].folder]
+    got = run_models(runs, backend="wasm")
+    return {str(folder.parent.name): result for (folder, _), result in zip(runs, got, strict=True)}
+
+
+@pytest.mark.parametrize("case", RECURRENT, ids=[c.id for c in RECURRENT])
+def test_recurrent_layer_matches_keras_on_wasm(results, wasm_results, case):
+    """The issue asks parity on the CPU and WebAssembly backends (wasm's matmul sums in its own order)."""
+    got = wasm_results.get(case.id, "not converted")
+    assert not isinstance(got, str), got
+    error = float(np.abs(got[0] - results[case.id].expected).max())
+    assert error <= case.tol, f"max abs error {error:.3g} > {case.tol}"
+
+
+@pytest.mark.parametrize("case", RECURRENT, ids=[c.id for c in RECURRENT])
+def test_recurrent_graph_runs_on_every_backend_without_execute_async(results, case):
+    """Every op the unrolled recurrence writes is one the kernel table gives webgl, wasm and cpu,
+    and none needs ``executeAsync`` (no control flow: the widgets' ``execute`` path runs it)."""
+    import json
+
+    from mkdocs_tfjs.convert import kernels
+
+    model = json.loads((results[case.id].folder / "model.json").read_text())
+    ops = kernels.graph_ops(model)
+    assert kernels.runnable_backends(ops) == list(kernels.backends()), kernels.missing_kernels(ops, "wasm")
+    assert not kernels.needs_async(ops)
+
 assert len({c.id for c in CASES}) == len(CASES), "two cases share an id"
 
 
@@ -424,6 +618,8 @@ class Outcome:
     signature: dict | None = None  # model.json's "signature"
     keras_shapes: tuple = ()  # (inputs, outputs): Keras's own static shapes, None unknown
     keys: frozenset = frozenset()  # the LAYERS keys of the saved model's config
+    folder: Path | None = None  # the converted model, for runs on other backends
+    x: np.ndarray | None = None  # the input it was run with
 
 
 def config_keys(config: dict) -> set[str]:
@@ -490,6 +686,7 @@ def results(tmp_path_factory):
             outcome.got = f"conversion failed: {type(exc).__name__}: {exc}"
             continue
         outcome.signature = json.loads((out / "model.json").read_text())["signature"]
+        outcome.folder, outcome.x = out, x
         runs.append((case, out, [x]))
     got = run_models([(out, inputs) for _, out, inputs in runs])
     for (case, _, _), result in zip(runs, got, strict=True):

@@ -15,7 +15,8 @@ ARTIFACTS = ROOT / "test-artifacts"
 DEMO_PAGES = {"palette": ("demos/palette/", "tfjs-palette-1"),
               "handwriting": ("demos/handwriting/", "tfjs-handwriting-1"),
               "image": ("demos/image/", "tfjs-image-1"),
-              "pictures": ("demos/pictures/", "tfjs-image-1")}
+              "pictures": ("demos/pictures/", "tfjs-image-1"),
+              "sunspots": ("demos/sunspots/", "tfjs-sliders-1")}
 
 
 def hexes(page, widget_id: str) -> str:
@@ -131,6 +132,9 @@ def test_demo_pages_pass_axe_and_are_screenshotted_in_both_schemes(demo_url, ope
         # The legend's swatches are drawn in the classes' colours.
         for swatch in page.locator(f"#{widget_id} .tfjs-mask-swatch").all():
             assert rgb(swatch.evaluate("e => getComputedStyle(e).backgroundColor")) in present
+    elif name == "sunspots":
+        # A number, not bars: the forecast is shown.
+        assert re.search(r"\d+\.\d", page.locator(f"#{widget_id} .tfjs-sliders-values").text_content())
     else:
         # The top-k bars are drawn in their fill colour.
         assert rgb(page.evaluate(BACKGROUND, f"#{widget_id} .tfjs-bar-fill")) in present

@@ -120,10 +120,8 @@ class _KerasH5Store(_WeightStore):
         group = self._group(scope)
         if group is None:
             return []
-        vars_ = group.get("vars")
-        if vars_ is None:
-            return []
-        return [np.asarray(vars_[key]) for key in sorted(vars_, key=int)]
+        own = _own_vars(group)
+        return own if own else _inner_vars(group)
 
     def _group(self, scope: tuple[str, ...]) -> Any:
         path = ""
@@ -169,6 +167,31 @@ class _KerasH5Store(_WeightStore):
                         tags.setdefault(tag, child)
                 self._tags[container] = tags
         return self._tags[container]
+
+
+def _own_vars(group: Any) -> list[np.ndarray]:
+    vars_ = group.get("vars")
+    if vars_ is None:
+        return []
+    return [np.asarray(vars_[key]) for key in sorted(vars_, key=int)]
+
+
+def _inner_vars(group: Any) -> list[np.ndarray]:
+    """Return the float weights of the layers inside a layer, in ``layer.weights`` order.
+
+    Those are a recurrent layer's ``cell`` and a wrapper's ``layer``, depth first.
+
+    The archive orders the groups by name, but a Bidirectional lists its
+    forward layer's weights before its backward layer's (as ``.h5`` files'
+    ``weight_names`` do). Integer variables (a SeedGenerator's state) are
+    not weights.
+    """
+    out = []
+    for child in sorted((c for c in group if c != "vars"), key=lambda c: (c != "forward_layer", c)):
+        if hasattr(group[child], "keys"):
+            own = [w for w in _own_vars(group[child]) if w.dtype.kind == "f"]
+            out += own + _inner_vars(group[child])
+    return out
 
 
 def _positional_names(entries: list[dict[str, Any]]) -> dict[str, str]:

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConversionError
-from .graph import Graph, Tensor, write_graph_model
+from .graph import DType, Graph, Tensor, write_graph_model
 from .keras_config import (
     MODEL_CLASSES,
     Ref,
@@ -30,6 +30,7 @@ from .keras_config import (
 )
 from .keras_file import KerasFile, read_keras_file
 from .layers import FOLDS, LAYERS, Call, Unsupported, batchnorm_affine
+from .layers._common import ints
 
 _INT_DTYPES = {"int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"}
 
@@ -88,6 +89,8 @@ class _Node:
     refs: list[Ref]
     args: list[Any] = field(default_factory=list)
     kwargs: dict[str, Any] = field(default_factory=dict)
+    #: The tensors Keras 3 passes as ``mask=`` (its functional models record the masks).
+    mask_refs: list[Ref] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -109,6 +112,8 @@ def _flatten_args(args: Any, refs: list[Ref]) -> Any:
         return ref
     if isinstance(args, (list, tuple)):
         return [_flatten_args(a, refs) for a in args]
+    if isinstance(args, dict) and "class_name" not in args:
+        return {key: _flatten_args(value, refs) for key, value in args.items()}
     return args
 
 
@@ -164,8 +169,14 @@ def _graph_nodes(config: dict[str, Any]) -> tuple[list[_Node], list[Ref], list[R
         for index, inbound in enumerate(inbound_nodes, first):
             refs: list[Ref] = []
             if isinstance(inbound, dict):  # Keras 3
+                # Tensors in the keyword arguments (a recurrent layer's
+                # ``initial_state``) are inputs too, after the positional ones.
+                kwargs = dict(inbound.get("kwargs") or {})
+                mask_refs: list[Ref] = []
+                _flatten_args(kwargs.pop("mask", None), mask_refs)
                 args = _flatten_args(inbound.get("args", []), refs)
-                nodes.append(_Node(entry, index, refs, args, inbound.get("kwargs", {})))
+                kwargs = _flatten_args(kwargs, refs)
+                nodes.append(_Node(entry, index, refs, args, kwargs, mask_refs))
             else:  # Keras 2: a list of [layer, node, tensor, kwargs]
                 refs = [(str(r[0]), int(r[1]), int(r[2])) for r in inbound]
                 nodes.append(_Node(entry, index, refs, list(refs)))
@@ -197,6 +208,8 @@ class _Walker:
         self.label = label
         self.graph = Graph()
         self.params = 0
+        #: Tensor name → its Keras mask (see ``Call.masks``).
+        self.masks: dict[str, Tensor] = {}
 
     # The model's own inputs become Placeholders; a nested model's are bound
     # to the tensors it is called with.
@@ -229,9 +242,11 @@ class _Walker:
             for node in pending:
                 if node.entry.get("class_name") == "InputLayer" and (node.name, 0, 0) in values:
                     continue
-                if not all(r in values for r in node.refs):
+                if not all(r in values for r in (*node.refs, *node.mask_refs)):
                     waiting.append(node)
                     continue
+                for ref, input_ in zip(node.mask_refs, node.refs, strict=False):
+                    self.masks[values[input_].name] = self.as_mask(values[ref])
                 outs = self.lower_node(node, [values[r] for r in node.refs], scope, folds, folded)
                 for i, tensor in enumerate(outs):
                     values[(node.name, node.index, i)] = tensor
@@ -257,6 +272,10 @@ class _Walker:
             return self.lower_model(node.entry, inputs, path)
         if node.name in folded:
             return inputs
+        masks = [self.masks.get(t.name) for t in inputs]
+        if any(masks) and key in _MASK_READERS:
+            why = "a Keras mask (from Embedding(mask_zero=True) or Masking) as its input"
+            raise UnsupportedLayer(self.label, [(key, node.name, why)])
         lower = LAYERS.get(key)
         if lower is None:
             raise UnsupportedLayer(self.label, [(key, node.name, "")])
@@ -276,9 +295,12 @@ class _Walker:
             node.kwargs,
             load,
             self.keras.legacy,
+            masks,
         )
         try:
             out = lower(call)
+            out = out if isinstance(out, list) else [out]
+            out_masks = _output_masks(key, call, len(out))
         except Unsupported as exc:
             raise UnsupportedLayer(self.label, [(key, node.name, str(exc))]) from exc
         except (IndexError, KeyError, ValueError, TypeError) as exc:
@@ -286,7 +308,30 @@ class _Walker:
                 f"{self.label}: cannot read the layer `{node.name}` ({key}): "
                 f"{type(exc).__name__}: {exc}; save the model again with model.save('name.keras')"
             ) from exc
-        return out if isinstance(out, list) else [out]
+        for tensor, mask in zip(out, out_masks, strict=True):
+            if mask is not None:
+                self.masks[tensor.name] = mask
+        return out
+
+    def as_mask(self, recorded: Tensor) -> Tensor:
+        """Return a Keras mask a model records (bool [batch, steps]) as ``Call.masks`` holds it."""
+        key = f"mask:{recorded.name}"
+        if key not in self.masks:
+            g = self.graph
+            as_float = g.op(
+                "Cast",
+                [recorded],
+                recorded.shape,
+                f"{recorded.name}/as_float",
+                {"DstT": DType("float32"), "SrcT": DType(recorded.dtype)},
+            )
+            self.masks[key] = g.op(
+                "ExpandDims",
+                [as_float, ints(g, -1, "axis")],
+                (*recorded.shape, 1),
+                f"{recorded.name}/as_mask",
+            )
+        return self.masks[key]
 
     def load(self, path: tuple[str, ...]) -> list[np.ndarray]:
         weights = self.keras.weights(path)
@@ -317,6 +362,38 @@ class _Walker:
             return FOLDS[key].apply(weights, scale, offset, bool(config.get("use_bias", True)))
 
         return load
+
+
+#: Layers that pass their input's Keras mask on unchanged (Keras's ``supports_masking``
+#: with its default ``compute_mask``); a merge passes the one mask its inputs share.
+_MASK_PASSING = {
+    "InputLayer", "Identity", "Dense", "Activation", "ReLU", "LeakyReLU", "PReLU", "ELU",
+    "Softmax", "BatchNormalization", "LayerNormalization", "GroupNormalization",
+    "UnitNormalization", "Rescaling", "Normalization", "Dropout", "AlphaDropout",
+    "GaussianDropout", "GaussianNoise", "ActivityRegularization", "TimeDistributed",
+    "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate",
+}  # fmt: skip
+
+#: Layers other than the recurrent ones whose output Keras computes from a mask: refused
+#: with one rather than lowered as if there were none.
+_MASK_READERS = {"GlobalAveragePooling1D", "GlobalAvgPool1D"}
+
+
+def _output_masks(key: str, call: Call, count: int) -> list[Tensor | None]:
+    """Return the Keras mask of each of a layer call's ``count`` outputs.
+
+    The lowering sets them where it makes masks; a layer in
+    :data:`_MASK_PASSING` passes its inputs' one mask on; any other layer
+    drops it, as Keras 3 does (with a warning) for layers without masking.
+    """
+    if call.out_masks is not None:
+        return call.out_masks
+    distinct = {m.name: m for m in call.masks if m is not None}
+    if key not in _MASK_PASSING or not distinct:
+        return [None] * count
+    if len(distinct) > 1:
+        raise Unsupported("inputs with different Keras masks")
+    return [next(iter(distinct.values()))] * count
 
 
 def _over_channels(bn_config: dict[str, Any], x: Tensor) -> bool:

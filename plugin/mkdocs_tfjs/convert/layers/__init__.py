@@ -12,7 +12,8 @@ it by name and never guesses.
 The functions live in one module per domain, named after the Keras package
 that defines the class (``keras/src/layers/<domain>/``): ``core``,
 ``activations``, ``convolutional``, ``pooling``, ``normalization``,
-``reshaping``, ``merging``, ``preprocessing``, ``regularization``; keras.ops
+``reshaping``, ``merging``, ``preprocessing``, ``regularization``,
+``recurrent``; keras.ops
 nodes are in ``ops``, keras.applications' own small layers in
 ``applications``. A new layer is one function in its domain's module,
 registered with ``@layer("ClassName", folds=...)``: ``folds`` says how a
@@ -36,6 +37,7 @@ from . import (
     ops,
     pooling,
     preprocessing,
+    recurrent,
     regularization,
     reshaping,
 )
@@ -59,6 +61,7 @@ __all__ = [
     "ops",
     "pooling",
     "preprocessing",
+    "recurrent",
     "regularization",
     "reshaping",
 ]

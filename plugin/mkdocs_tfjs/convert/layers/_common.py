@@ -46,6 +46,13 @@ def ints(g: Graph, values: Any, hint: str) -> Tensor:
     return g.const(hint, array, "int32", key=f"int32:{array.shape}:{array.tolist()}")
 
 
+def nonzero(g: Graph, x: Tensor, hint: str) -> Tensor:
+    """Return ``x != 0`` as a bool tensor, written ``|x| > 0`` (ops the lean runtime has)."""
+    zero = g.const(hint + "/zero", 0, x.dtype, key=f"zero:{x.dtype}")
+    magnitude = g.op("Abs", [x], x.shape, hint + "/abs", dtype=x.dtype)
+    return g.op("Greater", [magnitude, zero], x.shape, hint, dtype="bool")
+
+
 def axis_of(axis: int, rank: int) -> int:
     """Return a non-negative axis."""
     return axis + rank if axis < 0 else axis

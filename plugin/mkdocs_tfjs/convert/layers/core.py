@@ -10,6 +10,7 @@ from ..graph import DType, Tensor
 from ._common import (
     binary,
     ints,
+    nonzero,
     reduce,
     scalar,
     unary,
@@ -29,14 +30,13 @@ def identity(call: Call) -> Tensor:
 def masking(call: Call) -> Tensor:
     """``Masking(mask_value)``: a step whose every feature is ``mask_value`` becomes zeros.
 
-    The mask itself is dropped: no lowered layer reads it. A ``mask_value`` of 0
-    leaves the input as it is (a masked step is zeros already).
+    Its Keras mask (the steps with some other feature) goes to the layers
+    that read it (the recurrent ones). A ``mask_value`` of 0 leaves the input
+    as it is (a masked step is zeros already).
     """
     g, x = call.graph, call.x
     value = float(call.get("mask_value", 0.0))
-    if value == 0:
-        return x
-    diff = binary(g, "Sub", x, scalar(g, value, "mask_value"), call.hint("diff"))
+    diff = binary(g, "Sub", x, scalar(g, value, "mask_value"), call.hint("diff")) if value else x
     distance = unary(g, "Abs", diff, call.hint("abs"))
     furthest = reduce(g, "Max", distance, [-1], True, call.hint("furthest"))
     keep = g.op(
@@ -53,6 +53,9 @@ def masking(call: Call) -> Tensor:
         call.hint("mask"),
         {"DstT": DType("float32"), "SrcT": DType("bool")},
     )
+    call.out_masks = [mask]
+    if value == 0:
+        return g.op("Identity", [x], x.shape, call.hint(), {"T": DType("float32")})
     return binary(g, "Mul", x, mask, call.hint())
 
 
@@ -101,6 +104,19 @@ def embedding(call: Call) -> Tensor:
             {"DstT": DType("int32"), "SrcT": DType(indices.dtype)},
             dtype="int32",
         )
+    if call.get("mask_zero", False):
+        # Keras's mask: the steps whose index is not 0.
+        kept = nonzero(g, indices, call.hint("kept"))
+        as_float = g.op(
+            "Cast",
+            [kept],
+            kept.shape,
+            call.hint("mask_float"),
+            {"DstT": DType("float32"), "SrcT": DType("bool")},
+        )
+        call.out_masks = [
+            g.op("ExpandDims", [as_float, ints(g, -1, "axis")], (*kept.shape, 1), call.hint("mask"))
+        ]
     return g.op(
         "GatherV2",
         [call.const("embeddings", table), indices, ints(g, 0, "axis")],

@@ -24,7 +24,14 @@ class Unsupported(Exception):
 
 @dataclass
 class Call:
-    """One call of a layer in the model's graph."""
+    """One call of a layer in the model's graph.
+
+    ``masks`` holds the Keras mask of each input (None where it has none),
+    as a float32 ``[batch, steps, 1]`` tensor of ones (step kept) and zeros
+    (step masked). A lowering that makes masks (Embedding with ``mask_zero``,
+    Masking, the recurrent layers) sets ``out_masks``, one per output; the
+    walker passes the others on where Keras does (see ``native``).
+    """
 
     graph: Graph
     name: str
@@ -34,11 +41,18 @@ class Call:
     kwargs: dict[str, Any] = field(default_factory=dict)
     load_weights: Callable[[], list[np.ndarray]] = lambda: []
     legacy: bool = False
+    masks: list[Tensor | None] = field(default_factory=list)
+    out_masks: list[Tensor | None] | None = None
 
     @property
     def x(self) -> Tensor:
         """Return the single input."""
         return self.inputs[0]
+
+    @property
+    def mask(self) -> Tensor | None:
+        """Return the first input's mask (None without one)."""
+        return self.masks[0] if self.masks else None
 
     def weights(self) -> list[np.ndarray]:
         """Return the layer's weights, float32, in Keras's variable order."""
