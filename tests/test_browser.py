@@ -79,7 +79,14 @@ def test_demo_page_generates_new_palettes_offline(demo_site, serve, open_page):
     # The model card says what ran.
     # The 23.5k multiply-add palette model runs on the CPU backend.
     assert page.locator("#tfjs-palette-1 .tfjs-card-backend").text_content() == f"cpu ({SMALL_REASON})"
-    assert "ms" in page.locator("#tfjs-palette-1 .tfjs-card-time").text_content()
+    # The last inference's time shows once the card is opened, and keeps up while it is open.
+    time = page.locator("#tfjs-palette-1 .tfjs-card-time")
+    page.locator("#tfjs-palette-1 .tfjs-card summary").click()
+    assert re.fullmatch(r"\d+\.\d ms \(cpu\)", time.text_content())
+    time.evaluate("node => { node.textContent = 'stale'; }")
+    widget.get_by_role("button", name="Generate").click()
+    page.wait_for_function("node => node.textContent !== 'stale'", arg=time.element_handle())
+    assert re.fullmatch(r"\d+\.\d ms \(cpu\)", time.text_content())
     assert not log.console_errors and not log.page_errors
     outside = [r for r in log.requests if not r.startswith(url) and not r.startswith("data:")]
     assert outside == [], "the demo site must make no request outside itself"
@@ -202,4 +209,77 @@ def test_widgets_that_leave_the_page_stop_being_observed(two_widget_site, serve,
     assert page.evaluate("window.__observed.size") == 0
     page.evaluate("document.getElementById('top').remove(); window.tfjsWidgets.scan()")
     assert page.evaluate("window.__disconnects") == 1, "no widget left: the observer is disconnected"
+    assert not log.page_errors
+
+
+PREDICT_FORMS = """async ([id, rows]) => {
+  const tf = window.tf, api = window.tfjsWidgets;
+  const flat = Float32Array.from(rows.flat());
+  const before = tf.memory().numTensors;
+  const given = tf.tensor(flat, [rows.length, rows[0].length]);
+  const out = {
+    nested: await api.predict(id, rows),
+    float32: await api.predict(id, flat),
+    float64: await api.predict(id, Float64Array.from(rows.flat())),
+    tensor: await api.predict(id, given),
+  };
+  // The caller's tensor stays the caller's: usable after predict, disposed by the caller.
+  out.tensorKept = !given.isDisposed && given.dataSync().length === flat.length;
+  for (let i = 0; i < 20; i++) {
+    await api.predict(id, flat);
+    await api.predict(id, given);
+  }
+  out.leaked = tf.memory().numTensors - before - 1;
+  given.dispose();
+  const errors = {};
+  const bad = {
+    shortTyped: () => new Float32Array(7),
+    emptyTyped: () => new Float32Array(0),
+    wrongShapeTensor: () => tf.tensor2d([[1, 2, 3, 4]]),
+    wrongRankNested: () => rows[0],
+    stringTensor: () => tf.tensor(["a", "b", "c", "d", "e"], [1, 5]),
+    bigInts: () => new BigInt64Array(5),
+    object: () => ({values: flat}),
+    disposed: () => { const t = tf.zeros([1, 5]); t.dispose(); return t; },
+  };
+  for (const [name, make] of Object.entries(bad)) {
+    const input = make();
+    try { await api.predict(id, input); errors[name] = null; } catch (err) { errors[name] = err.message; }
+    if (input && input.dataId !== undefined && !input.isDisposed) input.dispose();
+  }
+  out.errors = errors;
+  out.leakedAfterErrors = tf.memory().numTensors - before;
+  return out;
+}"""
+
+
+def test_predict_takes_typed_arrays_and_tensors_alike(parity_site, serve, open_page):
+    """A Float32Array, a Float64Array and a tf.Tensor give the very outputs nested arrays give.
+
+    Bugs caught: a typed array read with the wrong shape or batch size; a tensor the
+    runtime disposes (the caller's, used again) or leaks (numTensors grows per call);
+    bad input that reaches TF.js and fails there with a message that names neither
+    the input nor what the model takes.
+    """
+    url = serve(parity_site)
+    page, log = open_page(url, wait_ready="full")
+    rows = np.random.default_rng(5).uniform(size=(4, 5)).astype("float32").tolist()
+    out = page.evaluate(PREDICT_FORMS, ["full", rows])
+    assert np.asarray(out["nested"]).shape == (4, 15)
+    assert out["float32"] == out["nested"]
+    assert out["float64"] == out["nested"]
+    assert out["tensor"] == out["nested"]
+    assert out["tensorKept"]
+    assert out["leaked"] == 0
+    assert out["leakedAfterErrors"] == 0
+    takes = "(the model takes [any, 5], float32)"
+    errors = out["errors"]
+    assert errors["shortTyped"] == f"predict: input 0 is a Float32Array of 7 values, which is no whole number of examples of 5 values {takes}"
+    assert errors["emptyTyped"].startswith("predict: input 0 is a Float32Array of 0 values")
+    assert errors["wrongShapeTensor"] == f"predict: input 0 has shape [1, 4] {takes}"
+    assert errors["wrongRankNested"] == f"predict: input 0 has shape [5] {takes}"
+    assert errors["stringTensor"] == f"predict: input 0 is a string tensor: give float32 or int32 {takes}"
+    assert errors["bigInts"] == f"predict: input 0 is a BigInt64Array: give a Float32Array or an Int32Array {takes}"
+    assert errors["object"] == f"predict: input 0 is an object: give nested arrays, a typed array or a tf.Tensor {takes}"
+    assert errors["disposed"] == "predict: input 0 is a disposed tensor"
     assert not log.page_errors

@@ -353,6 +353,8 @@ class Instance {
       this.rejectReady = (err) => { this.settled = true; reject(err); };
     });
     this.readyPromise.catch(() => {});
+    this.card = el.querySelector(".tfjs-card");
+    if (this.card) this.card.addEventListener("toggle", () => { if (this.card.open) this.showTime(); });
     this.widget = new Widget(this.context());
   }
 
@@ -365,7 +367,8 @@ class Instance {
       status: (text) => self.setStatus(text),
       run: (fn) => self.run(fn),
       coalesce: (fn) => self.coalesce(fn),
-      // For widgets of the author's own: the block's own keys, and the model on nested arrays.
+      // For widgets of the author's own: the block's own keys, and the model on nested
+      // arrays, typed arrays or tensors.
       options: this.config.options || {},
       predict: (input) => self.predict(input),
       runtime: { loadScript },
@@ -509,32 +512,92 @@ class Instance {
     const list = Array.isArray(tensors) ? tensors : [tensors];
     let values;
     try {
-      values = await Promise.all(list.map((t) => t.array()));
+      values = list.length === 1 ? [await list[0].array()] : await Promise.all(list.map((t) => t.array()));
     } finally {
       list.forEach((t) => t.dispose());
     }
     this.lastMs = performance.now() - started;
     this.inferences += 1;
-    // The model card shows the last time; writing it at most once a frame keeps
-    // DOM work off the inference path.
-    if (!this.cardUpdate) {
+    // The model card shows the last time while it is open, written at most once a frame;
+    // opening it writes it (see showTime). A text change costs the page a style and layout
+    // pass: written on every frame it took 8-10 % of the main thread's time next to the
+    // emoji model's inferences (benchmarks/speed.py).
+    if (!this.cardUpdate && this.card && this.card.open) {
       this.cardUpdate = requestAnimationFrame(() => {
         this.cardUpdate = 0;
-        const time = this.el.querySelector(".tfjs-card-time");
-        if (time) time.textContent = this.lastMs.toFixed(1) + " ms (" + backendInfo.name + ")";
+        this.showTime();
       });
     }
     return Array.isArray(tensors) ? values : values[0];
   }
 
-  async predict(input) {
+  showTime() {
+    const time = this.el.querySelector(".tfjs-card-time");
+    if (time && this.lastMs !== null) time.textContent = this.lastMs.toFixed(1) + " ms (" + backendInfo.name + ")";
+  }
+
+  // `input`: for each of the model's inputs (one, or a list for a model with several),
+  // nested arrays, a typed array of its values (row-major; the batch size follows from the
+  // length) or a tf.Tensor, which stays the caller's: it is neither disposed nor kept.
+  predict(input) {
     // A widget's own prepare() may predict: the model is there before the widget is ready.
-    if (!this.model) await this.load();
-    return this.run((tf, call) => {
-      // Cast to the dtypes the model declares (integer indices for an Embedding).
-      const given = this.config.inputs.length === 1 ? [input] : input;
-      return call(given.map((x, i) => tf.tensor(x, undefined, this.inputDtype(i))));
-    });
+    // No async frame of its own: run's promise is the answer (one promise fewer per call).
+    if (!this.model) return this.load().then(() => this.run((tf, call) => this.callWith(tf, call, input)));
+    return this.run((tf, call) => this.callWith(tf, call, input));
+  }
+
+  callWith(tf, call, input) {
+    const count = this.config.inputs.length;
+    const given = count === 1 ? [input] : input;
+    if (!Array.isArray(given) || given.length !== count) {
+      throw new Error("predict: the model takes " + count + " inputs: give a list of " + count
+        + " (nested arrays, typed arrays or tensors), one per input");
+    }
+    return call(given.map((x, i) => this.inputTensor(tf, x, i)));
+  }
+
+  // One input as a tensor of the dtype the model declares (integer indices for an
+  // Embedding), or an error that says what the model takes.
+  inputTensor(tf, x, index) {
+    const expected = this.config.inputs[index];
+    const dtype = this.inputDtype(index);
+    const where = "predict: input " + index + " ";
+    // Built for an error only: this runs on every inference.
+    const takes = () => " (the model takes [" + expected.map((d) => (d === null ? "any" : d)).join(", ") + "], "
+      + dtype + ")";
+    let tensor;
+    if (isTensor(x)) {
+      if (x.isDisposed) throw new Error(where + "is a disposed tensor");
+      if (x.dtype !== "float32" && x.dtype !== "int32") {
+        throw new Error(where + "is a " + x.dtype + " tensor: give float32 or int32" + takes());
+      }
+      tensor = x;
+    } else if (ArrayBuffer.isView(x) && !(x instanceof DataView)) {
+      if (x instanceof BigInt64Array || x instanceof BigUint64Array) {
+        throw new Error(where + "is a " + x.constructor.name + ": give a Float32Array or an Int32Array" + takes());
+      }
+      const known = expected.reduce((n, d) => n * (d === null ? 1 : d), 1);
+      const free = expected.filter((d) => d === null).length;
+      if (free > 1 || (free === 0 && x.length !== known) || x.length % known !== 0 || x.length === 0) {
+        throw new Error(where + "is a " + x.constructor.name + " of " + x.length + " values, "
+          + (free > 1 ? "and the model's input has " + free + " sizes of any length: give a tensor or nested arrays"
+            : "which is no whole number of examples of " + known + " values") + takes());
+      }
+      // tf.tensor takes these four and converts them as it converts nested arrays' numbers;
+      // others (a Float64Array) are converted the same way here.
+      const values = TFJS_TYPED_ARRAYS.some((type) => x instanceof type) ? x
+        : new (dtype === "int32" ? Int32Array : Float32Array)(x);
+      return tf.tensor(values, expected.map((d) => (d === null ? x.length / known : d)), dtype);
+    } else if (Array.isArray(x)) {
+      tensor = tf.tensor(x, undefined, dtype);
+    } else {
+      const what = x === null ? "null" : typeof x === "object" ? "an object" : "a " + typeof x;
+      throw new Error(where + "is " + what + ": give nested arrays, a typed array or a tf.Tensor" + takes());
+    }
+    if (tensor.rank !== expected.length || tensor.shape.some((d, i) => expected[i] !== null && expected[i] !== d)) {
+      throw new Error(where + "has shape [" + tensor.shape.join(", ") + "]" + takes());
+    }
+    return tensor;
   }
 
   stats() {
@@ -556,6 +619,15 @@ class Instance {
     if (this.model) this.model.dispose();
     this.model = null;
   }
+}
+
+const TFJS_TYPED_ARRAYS = [Float32Array, Int32Array, Uint8Array, Uint8ClampedArray];
+
+// Told by its members: the lean TF.js files do not export the Tensor class, and a tensor
+// of another TF.js copy (an author's bundle) is a tensor too.
+function isTensor(x) {
+  return Boolean(x) && typeof x === "object" && Array.isArray(x.shape) && typeof x.dtype === "string"
+    && x.dataId !== undefined;
 }
 
 function ensureObserver() {
@@ -734,8 +806,14 @@ window.tfjsWidgets = {
   // Settles when the widget's model is loaded and warm (loads it if needed),
   // or with the reason it cannot start; waits for a widget still to come.
   ready: async (id) => { await (await instanceFor(id)).load(); return true; },
-  // The raw model output (nested arrays) for an input given as nested arrays.
-  predict: async (id, input) => (await instanceFor(id)).predict(input),
+  // The raw model output (nested arrays) for an input given as nested arrays, a typed
+  // array or a tf.Tensor (see Instance.predict).
+  predict: (id, input) => {
+    // A widget in place on a settled page (every call but the first) skips the lookup's waits.
+    const mounted = instances.get(id);
+    if (mounted && mounted.el.isConnected && !navigationPending()) return mounted.predict(input);
+    return instanceFor(id).then((instance) => instance.predict(input));
+  },
   backend: () => ({ ...backendInfo }),
   // Widget-specific state for debugging and tests (e.g. what the model last saw).
   inspect: (id) => {

@@ -34,7 +34,7 @@ from .keras_config import output_activation, read_config
 
 CONVERTERS = ("auto", "native", "tensorflow")
 #: Bump when the native converter's output changes for the same model (part of the cache key).
-NATIVE_VERSION = "2"
+NATIVE_VERSION = "3"
 #: Bump when what the plugin adds to TensorFlow's converter (the graph repairs, what is read
 #: from the graph) changes for the same model (part of the cache key).
 TENSORFLOW_PATH_VERSION = "2"

@@ -7,6 +7,10 @@ pooling). :func:`write_graph_model` writes the format TF.js's
 serving signature, and one weights group split into 4 MB shards, float32 or
 quantized to float16 / affine uint8 exactly as tensorflowjs does.
 
+Before writing, :meth:`Graph.fuse_activations` folds each activation op into
+the fused convolution or matrix product before it, where TF.js's fused
+kernels apply that activation themselves.
+
 Output is deterministic: node names come from layer names, keys are sorted,
 and nothing records a time or a path. Nothing here knows a Keras layer.
 """
@@ -26,6 +30,20 @@ SHARD_BYTES = 4 * 1024 * 1024
 _DTYPES = {"float32": "DT_FLOAT", "int32": "DT_INT32", "bool": "DT_BOOL"}
 
 Shape = tuple  # of int | None; None is a size known only when the model runs
+
+#: The ops that add a bias (``fused_ops: ["BiasAdd"]``) and may apply an activation after it.
+FUSED_OPS = ("_FusedConv2D", "FusedDepthwiseConv2dNative", "_FusedMatMul")
+#: Activation op → its name in ``fused_ops``: every activation tfjs-core's fused ops take
+#: (``applyActivation`` in ``fused_util``; the WebAssembly backend's ``FusableActivation``
+#: and the WebGL shaders take the same six), so each backend runs them inside the kernel.
+FUSED_ACTIVATIONS = {
+    "Relu": "Relu",
+    "Relu6": "Relu6",
+    "Elu": "Elu",
+    "Sigmoid": "Sigmoid",
+    "LeakyRelu": "LeakyRelu",
+    "Prelu": "Prelu",
+}
 
 
 @dataclass
@@ -53,6 +71,7 @@ class Graph:
     macs: int = 0
     _names: set[str] = field(default_factory=set)
     _consts: dict[str, Tensor] = field(default_factory=dict)
+    _shapes: dict[str, Shape] = field(default_factory=dict)
 
     def unique(self, hint: str) -> str:
         """Return a node name based on ``hint`` that no node has yet."""
@@ -125,7 +144,72 @@ class Graph:
         node["attr"] = {key: attr(value) for key, value in (attrs or {}).items()}
         self.nodes.append(node)
         self.macs += _macs(op, inputs, tuple(shape))
+        self._shapes[name] = tuple(shape)
         return Tensor(name, tuple(shape), dtype)
+
+    def fuse_activations(self) -> None:
+        """Fold each activation op into the fused op it alone consumes.
+
+        ``_FusedConv2D(x, k, bias)`` then ``Relu6`` becomes one
+        ``_FusedConv2D`` with ``fused_ops: ["BiasAdd", "Relu6"]`` (``LeakyRelu``
+        keeps its slope as ``leakyrelu_alpha``; ``Prelu`` its slopes as a second
+        argument): one kernel call and one tensor fewer per layer, and on
+        WebAssembly XNNPack clamps Relu and Relu6 in the convolution itself.
+        The fused node keeps its name and the activation's consumers read it.
+        An op whose output something else reads too is left alone.
+        """
+        consumers: dict[str, int] = {}
+        for node in self.nodes:
+            for name in node.get("input", []):
+                consumers[name] = consumers.get(name, 0) + 1
+        by_name = {node["name"]: node for node in self.nodes}
+        weights = dict(self.weights)
+        renamed: dict[str, str] = {}
+        for node in self.nodes:
+            act = FUSED_ACTIVATIONS.get(node["op"])
+            inputs = node.get("input", [])
+            if act is None or not inputs:
+                continue
+            producer = by_name.get(inputs[0])
+            if (
+                producer is None
+                or producer["op"] not in FUSED_OPS
+                or consumers.get(producer["name"]) != 1
+                or producer["attr"].get("fused_ops") != attr(["BiasAdd"])
+            ):
+                continue
+            if act == "Prelu":
+                alpha = weights.get(inputs[1])
+                if alpha is None or not broadcasts_trailing(
+                    alpha.shape, self._shapes[producer["name"]]
+                ):
+                    continue
+                producer["input"].append(inputs[1])
+                producer["attr"]["num_args"] = attr(2)
+            if act == "LeakyRelu":
+                producer["attr"]["leakyrelu_alpha"] = node["attr"]["alpha"]
+            producer["attr"]["fused_ops"] = attr(["BiasAdd", act])
+            renamed[node["name"]] = producer["name"]
+        if not renamed:
+            return
+        self.nodes = [node for node in self.nodes if node["name"] not in renamed]
+        for node in self.nodes:
+            if "input" in node:
+                node["input"] = [renamed.get(name, name) for name in node["input"]]
+
+
+def broadcasts_trailing(alpha: tuple, output: Shape) -> bool:
+    """Tell whether PReLU slopes of shape ``alpha`` cover whole trailing axes of ``output``.
+
+    The WebAssembly backend's PReLU, alone or fused, reads the slopes as one
+    flat run repeated over the output (its ``channels`` is their count):
+    right for per-channel slopes (``(1, 1, C)``) or slopes over every axis but
+    the batch, wrong for ``(H, 1, C)``.
+    """
+    dims = list(alpha)
+    while dims and dims[0] == 1:
+        dims.pop(0)
+    return not dims or tuple(dims) == tuple(output[len(output) - len(dims) :])
 
 
 def _size(shape: Shape) -> int:
@@ -199,6 +283,7 @@ def write_graph_model(
         graph.op("Identity", [t], t.shape, "Identity", {"T": DType(t.dtype)}, t.dtype)
         for t in outputs
     ]
+    graph.fuse_activations()
     width = len(str(max(len(graph.inputs), len(outputs)) - 1))
     signature = {
         "inputs": {f"input_{i:0{width}d}": _tensor_info(t) for i, t in enumerate(graph.inputs)},

@@ -1,7 +1,10 @@
 """An op, its bias and its activation, as one fused TF.js node where TF.js has one.
 
 Shared by the layers that own a kernel and a bias (Dense, the convolutions),
-whatever their domain.
+whatever their domain. The bias goes into the fused node here; the activation
+follows as its own op, the layer's own or a later layer's (``ReLU(6.0)`` after
+a Conv2D and a folded BatchNormalization), and :meth:`Graph.fuse_activations`
+folds it into the fused node where TF.js's fused kernels apply it.
 """
 
 from __future__ import annotations
@@ -13,9 +16,6 @@ import numpy as np
 from ..graph import Tensor
 from .activations import activation, activation_name
 from .registry import Call
-
-# Activations TF.js fuses into _FusedConv2D / _FusedMatMul / FusedDepthwiseConv2dNative.
-_FUSABLE = {"relu": "Relu", "relu6": "Relu6", "elu": "Elu", "sigmoid": "Sigmoid"}
 
 
 def biased(
@@ -33,17 +33,16 @@ def biased(
     """Add ``ops[0](x, k)``, the bias and the activation.
 
     With a bias, one ``ops[1]`` node (``_FusedConv2D``, ``_FusedMatMul``...)
-    adds it, and applies the activation too where TF.js's fused kernels have it.
+    adds it; the activation after it is fused when the graph is written.
     """
     g = call.graph
-    name = activation_name(act)
-    act_hint = call.hint(suffix + (name or ""))
+    act_hint = call.hint(suffix + (activation_name(act) or ""))
     if bias is None:
-        return activation(g, g.op(ops[0], [x, k], shape, hint, attrs), act, act_hint, call.legacy)
-    fused = _FUSABLE.get(name or "")
-    attrs = {**attrs, "fused_ops": ["BiasAdd", fused] if fused else ["BiasAdd"], "num_args": 1}
-    out = g.op(ops[1], [x, k, call.const(suffix + "bias", bias)], shape, hint, attrs)
-    return out if fused else activation(g, out, act, act_hint, call.legacy)
+        out = g.op(ops[0], [x, k], shape, hint, attrs)
+    else:
+        attrs = {**attrs, "fused_ops": ["BiasAdd"], "num_args": 1}
+        out = g.op(ops[1], [x, k, call.const(suffix + "bias", bias)], shape, hint, attrs)
+    return activation(g, out, act, act_hint, call.legacy)
 
 
 def kernel_and_bias(call: Call, kernels: int = 1) -> tuple[list[np.ndarray], np.ndarray | None]:

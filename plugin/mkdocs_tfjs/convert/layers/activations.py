@@ -10,7 +10,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..graph import DType, Graph, Tensor
+import numpy as np
+
+from ..graph import DType, Graph, Tensor, broadcasts_trailing
 from ._common import (
     axis_of,
     binary,
@@ -251,8 +253,17 @@ def elu_layer(call: Call) -> Tensor:
 
 @layer("PReLU")
 def prelu_layer(call: Call) -> Tensor:
-    """``PReLU``, with its learned slopes (shared axes broadcast)."""
+    """``PReLU``, with its learned slopes (shared axes broadcast).
+
+    Slopes shared over an axis before an unshared one (``shared_axes=[2]`` on
+    ``[batch, H, W, C]``: shape ``(H, 1, C)``) are written out in full: the
+    WebAssembly backend's Prelu repeats the slopes as one flat run over the
+    output, which gives wrong values for them (measured: off by up to 40).
+    """
     alpha = call.weights()[0]
+    features = call.x.shape[1:]
+    if not broadcasts_trailing(alpha.shape, features) and None not in features:
+        alpha = np.ascontiguousarray(np.broadcast_to(alpha, features), dtype=np.float32)
     return binary(call.graph, "Prelu", call.x, call.const("alpha", alpha), call.hint())
 
 
