@@ -20,13 +20,22 @@ def lstm_model():
 
 
 def attention_model():
-    """MultiHeadAttention: TensorFlow's graph has Einsum ops, which TF.js's wasm backend lacks."""
+    """MultiHeadAttention: TensorFlow's graph has Einsum ops, which TensorFlow's path rewrites."""
     import keras
 
     x = keras.Input((6,))
     seq = keras.layers.Reshape((3, 2))(x)
     attended = keras.layers.MultiHeadAttention(num_heads=2, key_dim=2, name="mix")(seq, seq)
     return keras.Model(x, keras.layers.Dense(15)(keras.layers.Flatten()(attended)))
+
+
+def fft_model():
+    """keras.ops.rfft: TensorFlow's graph has RFFT and Real, for which TF.js's wasm backend has no kernel."""
+    import keras
+
+    x = keras.Input((6,))
+    real, _ = keras.ops.rfft(x)
+    return keras.Model(x, keras.layers.Dense(15, name="mix")(real))
 
 
 def embedding_model():

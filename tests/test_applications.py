@@ -59,16 +59,10 @@ TOLERANCE = {
 }
 ARCHITECTURES = list(TOLERANCE)
 
-#: Architectures also converted by TensorFlow's converter, and why one of
-#: them cannot run in TF.js that way.
-TENSORFLOW_PATH = {
-    "MobileNetV2": None,
-    # Grappler fuses Conv2D + BiasAdd + hard-swish into one _FusedConv2D whose
-    # activation TF.js does not have: the TensorFlow path refuses the model at
-    # build time rather than ship a graph that fails for every reader (the
-    # native converter emits hard-swish as separate ops).
-    "MobileNetV3Small": "_FusedHardSwish into the _FusedConv2D node",
-}
+#: Architectures also converted by TensorFlow's converter. In MobileNetV3, grappler
+#: fuses Conv2D + BiasAdd + hard-swish into one _FusedConv2D whose activation TF.js's
+#: fused kernels lack; TensorFlow's path splits it back into separate ops.
+TENSORFLOW_PATH = ("MobileNetV2", "MobileNetV3Small")
 
 
 @pytest.fixture(scope="module")
@@ -119,20 +113,8 @@ def test_native_conversion_matches_keras(outputs, name):
     assert error <= TOLERANCE[name], f"max abs error {error:.3g} > {TOLERANCE[name]:.3g}"
 
 
-class KnownTensorFlowPathFailure(Exception):
-    """TF.js cannot run the TensorFlow path's graph, for the reason recorded in TENSORFLOW_PATH."""
-
-
-@pytest.mark.parametrize("name", [
-    pytest.param(name, marks=pytest.mark.xfail(raises=KnownTensorFlowPathFailure, strict=True, reason=why))
-    if why else name
-    for name, why in TENSORFLOW_PATH.items()
-])
+@pytest.mark.parametrize("name", TENSORFLOW_PATH)
 def test_tensorflow_path_agrees_with_native(outputs, name):
     _, native, tensorflow = outputs[name]
-    why = TENSORFLOW_PATH[name]
-    if why and isinstance(tensorflow, str) and why in tensorflow:
-        # Only the recorded reason is expected: any other failure fails the test.
-        raise KnownTensorFlowPathFailure(tensorflow)
     error = _max_error(tensorflow, native[0])
     assert error <= TOLERANCE[name], f"native vs TensorFlow path: max abs error {error:.3g} > {TOLERANCE[name]:.3g}"

@@ -17,7 +17,7 @@ import pytest
 from mkdocs_tfjs.render import human_bytes
 
 from .conftest import PALETTE_BLOCK, PALETTE_MODEL, ROOT, place
-from .keras_models import attention_model, lstm_model
+from .keras_models import fft_model, lstm_model
 
 
 def widget_config(html: str, widget_id: str) -> dict:
@@ -423,21 +423,22 @@ def test_unsupported_layer_takes_the_tensorflow_path_under_auto_and_fails_under_
 
 
 def test_backends_that_cannot_run_every_op_are_left_out_or_refused(project):
-    # MultiHeadAttention goes through TensorFlow's converter, whose graph has Einsum ops:
-    # TF.js registers an Einsum kernel for webgl and cpu, not for wasm.
-    attention_model().save(project.root / "models" / "einsum.keras")
+    # keras.ops.rfft goes through TensorFlow's converter, whose graph has RFFT and Real ops:
+    # TF.js registers kernels for them on webgl and cpu, not on wasm. (MultiHeadAttention's
+    # Einsum was the case until TensorFlow's path learnt to rewrite it.)
+    fft_model().save(project.root / "models" / "fft.keras")
     project.config()
-    project.page("index.md", "# T\n\n```tfjs\nmodel: models/einsum.keras\nwidget: palette\n```\n")
+    project.page("index.md", "# T\n\n```tfjs\nmodel: models/fft.keras\nwidget: palette\n```\n")
     auto = project.build()
     assert auto.returncode == 0, auto.output
     config = widget_config((project.site / "index.html").read_text(), "tfjs-palette-1")
     assert config["backends"] == ["webgl", "cpu"]
 
-    project.page("index.md", "# T\n\n```tfjs\nmodel: models/einsum.keras\nwidget: palette\nbackend: wasm\n```\n")
+    project.page("index.md", "# T\n\n```tfjs\nmodel: models/fft.keras\nwidget: palette\nbackend: wasm\n```\n")
     wasm = project.build()
     assert wasm.returncode != 0
-    assert ("docs/index.md:3: `backend: wasm` cannot run `models/einsum.keras`: TF.js's wasm backend has no "
-            "kernel for Einsum (in layer `mix`); use `backend: webgl` or `backend: auto`") in wasm.output, wasm.output
+    assert ("docs/index.md:3: `backend: wasm` cannot run `models/fft.keras`: TF.js's wasm backend has no "
+            "kernel for RFFT, Real; use `backend: webgl` or `backend: auto`") in wasm.output, wasm.output
 
 
 def test_native_conversion_is_byte_identical_across_fresh_builds(tmp_path):
@@ -538,19 +539,19 @@ def test_bad_folders_and_modules_in_mkdocs_yml_fail_saying_the_option_once(proje
 
 
 def test_an_op_tensorflowjs_lacks_is_reported_with_its_layer(project):
-    # Bug caught: "TensorFlow.js has no kernel for these ops: Erfc" named no layer, and the
-    # author had to guess which of the model's layers to rewrite. TensorFlow's gelu (exact)
-    # is 0.5·x·erfc(-x/√2); the native converter lowers it to Erf, so `converter: tensorflow`.
+    # Bug caught: "TensorFlow.js has no kernel for these ops: Erfinv" named no layer, and the
+    # author had to guess which of the model's layers to rewrite. (Exact GELU's Erfc was the
+    # case until TensorFlow's path learnt to rewrite it with Erf.)
     import keras
 
-    keras.Sequential([keras.Input((5,)), keras.layers.Dense(8, name="plain"),
-                      keras.layers.Dense(8, activation="gelu", name="smooth"),
-                      keras.layers.Dense(15, activation="sigmoid", name="colours")]).save(
-        project.root / "models" / "gelu.keras")
+    x = keras.Input((5,))
+    smooth = keras.ops.erfinv(keras.ops.tanh(keras.layers.Dense(8, name="plain")(x)))
+    keras.Model(x, keras.layers.Dense(15, activation="sigmoid", name="colours")(smooth)).save(
+        project.root / "models" / "erfinv.keras")
     project.config()
-    project.page("index.md", "# T\n\n```tfjs\nmodel: models/gelu.keras\nwidget: palette\n"
+    project.page("index.md", "# T\n\n```tfjs\nmodel: models/erfinv.keras\nwidget: palette\n"
                              "converter: tensorflow\n```\n")
     result = project.build()
     assert result.returncode != 0
-    assert ("docs/index.md:3: models/gelu.keras: TensorFlow.js has no kernel for these ops: Erfc (in layer "
-            "`smooth`)") in result.output, result.output
+    assert ("docs/index.md:3: models/erfinv.keras: TensorFlow.js has no kernel for these ops: Erfinv (in "
+            "layer `erfinv`)") in result.output, result.output

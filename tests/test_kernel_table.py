@@ -357,6 +357,35 @@ def probe_models() -> dict[str, tuple[str, dict]]:
         "Transpose",
         g.op("Transpose", ["x", g.const("p", [2], [1, 0], "int32")], {"T": FLOAT}),
     )
+    # The ops TensorFlow's path writes where it rewrites Einsum, Erfc, grouped convolutions
+    # and fused hard-swish (test_tensorflow_repairs.py runs those models whole).
+    models["Sub"] = binary("Sub")
+    g = Graph([2, 3])
+    models["Reshape"] = ("Reshape", g.op("Reshape", ["x", g.const("s", [2], [3, 2], "int32")],
+                                         {"T": FLOAT, "Tshape": {"type": "DT_INT32"}}))
+    g = Graph([2, 3])
+    models["Sum"] = ("Sum", g.op("Sum", ["x", g.const("axes", [1], [1], "int32")],
+                                 {"T": FLOAT, "keep_dims": {"b": False}}))
+    g = Graph([2, 3])
+    models["Split"] = ("Split", g.op("Split", [g.const("axis", [], [1], "int32"), "x"],
+                                     {"T": FLOAT, "num_split": {"i": "3"}}))
+    g = Graph([2, 3])
+    models["ConcatV2"] = ("ConcatV2", g.op("ConcatV2", ["x", "x", g.const("axis", [], [1], "int32")],
+                                           {"T": FLOAT, "N": {"i": "2"}}))
+    g = Graph([2, 3])
+    models["Shape"] = ("Shape", g.op("Shape", ["x"], {"T": FLOAT, "out_type": {"type": "DT_INT32"}}))
+    g = Graph([2, 3])
+    models["StridedSlice"] = (
+        "StridedSlice",
+        g.op("StridedSlice", ["x", g.const("b", [2], [0, 1], "int32"), g.const("e", [2], [2, 3], "int32"),
+                              g.const("s", [2], [1, 1], "int32")], {"T": FLOAT}),
+    )
+    g = Graph([1, 4, 4, 2])
+    models["DepthwiseConv2dNative"] = (
+        "DepthwiseConv2dNative",
+        g.op("DepthwiseConv2dNative", ["x", g.const("w", [2, 2, 2, 1], [0.1 * i for i in range(8)])],
+             _conv_attr()),
+    )
     g = Graph([2, 3])
     models["Einsum"] = (
         "Einsum",

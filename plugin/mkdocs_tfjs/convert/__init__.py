@@ -37,7 +37,7 @@ CONVERTERS = ("auto", "native", "tensorflow")
 NATIVE_VERSION = "3"
 #: Bump when what the plugin adds to TensorFlow's converter (the graph repairs, what is read
 #: from the graph) changes for the same model (part of the cache key).
-TENSORFLOW_PATH_VERSION = "2"
+TENSORFLOW_PATH_VERSION = "3"
 #: The Pythons the ``[tensorflow]`` extra installs on: tensorflowjs has no release for 3.13.
 EXTRA_PYTHONS = ((3, 11), (3, 12))
 

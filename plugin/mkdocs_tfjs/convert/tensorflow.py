@@ -98,7 +98,7 @@ def convert_model(source: Path, out_dir: Path, quantize: str, label: str) -> dic
     Returns ``{"params": int | None}``; the signature is read from the
     written ``model.json`` by the caller.
     """
-    _, keras, tfjs_saved_model = _import_converter()
+    tf, keras, tfjs_saved_model = _import_converter()
     params = None
     with tempfile.TemporaryDirectory(prefix="mkdocs-tfjs-") as tmp:
         if source.is_dir():
@@ -116,7 +116,7 @@ def convert_model(source: Path, out_dir: Path, quantize: str, label: str) -> dic
                     f"({_first_line(exc)}); check that model(x) runs on a sample input"
                 ) from exc
         try:
-            with _quiet():
+            with _quiet(), _repairing(tf, tfjs_saved_model, label):
                 tfjs_saved_model.convert_tf_saved_model(
                     str(saved_model),
                     str(out_dir),
@@ -124,6 +124,8 @@ def convert_model(source: Path, out_dir: Path, quantize: str, label: str) -> dic
                     saved_model_tags="serve",
                     quantization_dtype_map=_quantization_map(quantize),
                 )
+        except ConversionError:
+            raise
         except ValueError as exc:
             error = ConversionError(_explain_converter_error(label, exc))
             # The graph's nodes (name and op), so that the build can name the layer of an
@@ -137,12 +139,79 @@ def convert_model(source: Path, out_dir: Path, quantize: str, label: str) -> dic
                 error.nodes = [{"name": n.name, "op": n.op} for n in [*graph.node, *functions]]
             raise error from exc
         except Exception as exc:  # noqa: BLE001
-            raise ConversionError(
-                f"{label}: the TensorFlow.js converter failed ({type(exc).__name__}: "
-                f"{_first_line(exc)})"
-            ) from exc
+            raise ConversionError(f"{label}: {_converter_failure(exc)}") from exc
     repair_graph(out_dir / "model.json", label)
     return {"params": params}
+
+
+@contextlib.contextmanager
+def _repairing(tf: Any, tfjs_saved_model: Any, label: str) -> Any:
+    """Rewrite the frozen graph where TF.js lacks an op, around tensorflowjs's optimisation.
+
+    tensorflowjs freezes the SavedModel, then ``optimize_graph`` refuses ops
+    TF.js does not know (``Erfc``, function calls) before running grappler,
+    and the graph it returns is written as it is. It offers no step between,
+    so its ``optimize_graph`` is wrapped for the duration of one conversion:
+    the frozen graph is repaired before it, the optimised one after
+    (``tensorflow_graph.py`` says what each rewrite does).
+    """
+    from tensorflow.python.framework.function_def_to_graph import function_def_to_graph_def
+
+    from .tensorflow_graph import repair_frozen_graph, repair_optimized_graph
+
+    original = tfjs_saved_model.optimize_graph
+
+    def optimize_graph(graph: Any, signature_def: Any, *args: Any, **kwargs: Any) -> Any:
+        repaired = repair_frozen_graph(tf, function_def_to_graph_def, graph.as_graph_def(), label)
+        if repaired is not None:
+            graph = tf.Graph()
+            with graph.as_default():
+                tf.graph_util.import_graph_def(repaired, name="")
+        return repair_optimized_graph(tf, original(graph, signature_def, *args, **kwargs))
+
+    tfjs_saved_model.optimize_graph = optimize_graph
+    try:
+        yield
+    finally:
+        tfjs_saved_model.optimize_graph = original
+
+
+def _converter_failure(exc: BaseException) -> str:
+    """Say what failed in tensorflowjs: its first exception, not one raised while handling it.
+
+    tensorflowjs catches a failure of its SavedModel v2 path and retries the
+    v1 path, whose own failure ("Identity is not in graph") then hides the
+    real cause: the first exception of the chain is the one to show, with
+    the tensorflowjs function that raised it (a bare ``KeyError: 908`` says
+    little on its own).
+    """
+    chain = [exc]
+    while chain[-1].__context__ is not None and chain[-1].__context__ not in chain:
+        chain.append(chain[-1].__context__)
+    first = chain[-1]
+    where = _raised_in(first)
+    message = f"the TensorFlow.js converter failed ({type(first).__name__}: {_first_line(first)}"
+    message += f", in {where})" if where else ")"
+    if first is not exc:
+        message += f"; then, handling that, {type(exc).__name__}: {_first_line(exc)}"
+    if where and where.endswith("_get_resource_ids_maps"):
+        message += (
+            "; tensorflowjs could not map the model's lookup tables (TextVectorization, "
+            "StringLookup, IntegerLookup keep their vocabulary in one): take the text "
+            "preprocessing out of the model and give the plugin the model after it"
+        )
+    return message
+
+
+def _raised_in(exc: BaseException) -> str:
+    """Return ``module.function`` of the innermost tensorflowjs frame that raised ``exc``."""
+    import traceback
+
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if "tensorflowjs" in f.filename]
+    if not frames:
+        return ""
+    module = Path(frames[-1].filename).stem
+    return f"tensorflowjs's {module}.{frames[-1].name}"
 
 
 #: Activations TF.js has as ops of their own, so a fused op can be split back into them.
@@ -166,8 +235,10 @@ def repair_graph(model_json: Path, label: str) -> None:
       kernels refuse anything but rank 1 at load ("FusedConv2D only supports
       rank-1 bias but got rank 4"), and so are those whose activation TF.js's
       fused kernels lack but which it has as an op (Tanh). An activation it
-      has in neither form (hard-swish, fused by grappler in MobileNetV3) is a
-      conversion error: the graph would build and then fail for every reader.
+      has in neither form is a conversion error: the graph would build and
+      then fail for every reader. (Hard-swish, which grappler fuses in
+      MobileNetV3, is split back into ops before this, in the graph
+      tensorflowjs writes: ``tensorflow_graph.repair_optimized_graph``.)
     - Control inputs (``^node``) are dropped. TF.js takes them for data
       inputs, and then never computes the output of a graph whose loop exits
       are control inputs of it (an LSTM: "Cannot compute the outputs
@@ -283,11 +354,24 @@ def _explain_load_error(label: str, source: Path, exc: Exception) -> str:
     unknown = re.search(r"(?:Could not locate|Unknown) (?:class|layer)[: ]+'?(\w+)'?", text)
     if unknown:
         return _unregistered(label, unknown.group(1))
-    # Keras 3 wraps a missing custom class in a TypeError that quotes the config.
-    custom = re.search(r"'class_name': '(\w+)'", text)
-    if custom and "could not be deserialized" in text:
-        layer = _first_unknown_class(text) or custom.group(1)
-        return _unregistered(label, layer)
+    # Keras 3 wraps the failure of a class it found in one TypeError per enclosing
+    # object ("<class 'Sequential'> could not be deserialized ... Exception encountered:
+    # ..."), down to the class whose constructor raised and its own message.
+    rebuilt = re.findall(
+        r"Error when deserializing class '(\w+)'|<class '[\w.]*?(\w+)'> could "
+        r"not be deserialized",
+        text,
+    )
+    if rebuilt:
+        layer = next(a or b for a, b in reversed(rebuilt))
+        cause = (text.rsplit("Exception encountered:", 1)[-1].strip().splitlines() or [""])[0]
+        cause = cause[:300] or type(exc).__name__
+        return (
+            f"{label}: Keras finds the layer class `{layer}` but cannot rebuild it from the "
+            f"config saved in the file ({cause}); make the class accept what its get_config() "
+            "returned, as JSON gives it back (lists for tuples), in its __init__ or a "
+            "from_config, then build again"
+        )
     return (
         f"{label}: Keras cannot load this file as a model ({type(exc).__name__}: "
         f"{_first_line(exc)}); save it again with model.save('model.keras')"
@@ -301,16 +385,6 @@ def _unregistered(label: str, layer: str) -> str:
         "mkdocs.yml lists under `hooks:` (so it is imported before the build), or give the "
         "plugin a SavedModel folder written by model.export()"
     )
-
-
-def _first_unknown_class(text: str) -> str | None:
-    """Return the first class named in a Keras error that Keras does not ship."""
-    import keras
-
-    for name in re.findall(r"'class_name': '(\w+)'", text):
-        if not hasattr(keras.layers, name) and name not in ("Sequential", "Functional", "Model"):
-            return name
-    return None
 
 
 def _explain_converter_error(label: str, exc: Exception) -> str:
