@@ -49,7 +49,7 @@ def test_unknown_key_names_line_key_suggestion_and_valid_keys(proj):
     err = error_of("model: models/palette/generator.keras\nwidget: palette\nnosie: normal", proj)
     assert (err.page, err.line) == ("docs/page.md", 6)
     assert "unknown key `nosie`" in err.message and "did you mean `noise`" in err.message
-    assert "valid keys: backend, caption, converter, format, id, model, noise, quantize, show, sort, title, widget" in err.message
+    assert "valid keys: backend, browser_cache, caption, converter, format, id, load, model, noise, quantize, show, sort, title, widget" in err.message
 
 
 def test_wrong_choice_lists_the_valid_choices(proj):

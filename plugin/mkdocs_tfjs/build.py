@@ -21,10 +21,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from . import runtime
 from .cache import ModelCache, publish
 from .convert import choose_converter, kernels, load_tensorflow
 from .convert.keras_config import all_layer_names, read_config
+from .convert.measure import describe_cost
 from .directive import find_blocks, read_block, replace_blocks
 from .errors import ConfigError, DirectiveError, TfjsError
 from .modelfile import check_model_file
@@ -74,6 +77,11 @@ class Settings:
     runtime: str = "cdn"
     runtime_dir: Path | None = None
     size_budget: int = 10 * 1000**2
+    #: ``load: auto`` asks the reader first above this many bytes (a **Load model** button).
+    load_threshold: int = 2 * 1000**2
+    #: Whether readers' browsers keep models (Cache Storage), and how much of them at most.
+    browser_cache: bool = True
+    browser_cache_size: int = 200 * 1000**2
     backend: str = "auto"
     converter: str = "auto"
     #: Widgets of the author's own: name → ES module path, relative to project_dir.
@@ -284,10 +292,15 @@ class SiteBuild:
                 f"{human_bytes(found.shipped_bytes)}, {spec.quantize}) in "
                 f"{found.convert_seconds:.2f} s"
             )
+            if spec.quantize != "none":
+                self.info(
+                    f"{spec.model}, {spec.quantize} weights: "
+                    f"{describe_cost(found.quantization_cost, spec.quantize)}"
+                )
         self.models[key] = found
         # Per block, not per model: blocks sharing a model may ask for different backends.
         self._check_backends(spec, found, self.cache.files(key) / "model.json")
-        self._check_budget(spec, found)
+        self._check_budget(spec, found, self.cache.files(key) / "model.json")
         return found
 
     def _check_backends(self, spec: WidgetSpec, info: ModelInfo, model_json: Path) -> None:
@@ -310,18 +323,33 @@ class SiteBuild:
             "or convert with the other converter (`converter: native` or `converter: tensorflow`)"
         )
 
-    def _check_budget(self, spec: WidgetSpec, info: ModelInfo) -> None:
+    def _check_budget(self, spec: WidgetSpec, info: ModelInfo, model_json: Path) -> None:
+        """Warn when a model a reader did not ask for is over ``size_budget``, with every way out.
+
+        A block with ``load: click`` is exempt: its reader sees the size on the
+        button and fetches nothing before pressing it.
+        """
         budget = self.settings.size_budget
-        if info.shipped_bytes <= budget or spec.model in self._over_budget:
+        if spec.load == "click" or info.shipped_bytes <= budget or spec.model in self._over_budget:
             return
         self._over_budget.add(spec.model)
-        ways = "`quantize: uint8` (half the size of float16)" if spec.quantize != "uint8" else ""
-        ways = (ways + ", " if ways else "") + "a smaller architecture (fewer or narrower layers)"
+        shipped = human_bytes(info.shipped_bytes)
+        ways = [
+            f"`quantize: {name}` (about {human_bytes(size)}; "
+            f"{describe_cost(info.quantization_cost, name)})"
+            for name, size in quantized_sizes(model_json, info).items()
+            if size < info.shipped_bytes
+        ]
+        ways += [
+            f"`load: click` on the block (readers fetch the {shipped} only when they press "
+            "**Load model**; the budget does not apply to it)",
+            f"`size_budget: {_round_up_mb(info.shipped_bytes)}` in mkdocs.yml (ship it as it is)",
+            "a smaller architecture (fewer or narrower layers)",
+        ]
         self.warn(
-            f"{spec.page}:{spec.line}: {spec.model} converts to {human_bytes(info.shipped_bytes)} "
-            f"({spec.quantize}), over the size_budget of {human_bytes(budget)}; readers download "
-            f"all of it before the widget works. Shrink it with {ways}, or raise size_budget "
-            "in mkdocs.yml"
+            f"{spec.page}:{spec.line}: {spec.model} converts to {shipped} ({spec.quantize}), "
+            f"over the size_budget of {human_bytes(budget)}; readers download all of it "
+            "before the widget works. Ways out: " + "; ".join(ways)
         )
 
     # -- the site -------------------------------------------------------
@@ -409,6 +437,12 @@ class SiteBuild:
         self.lean_used = self.lean_used or lean
         return lean
 
+    def _load_mode(self, spec: WidgetSpec, info: ModelInfo) -> str:
+        """Return ``visible`` or ``click``; ``load: auto`` asks first above ``load_threshold``."""
+        if spec.load != "auto":
+            return spec.load
+        return "click" if info.shipped_bytes > self.settings.load_threshold else "visible"
+
     def _asset_tag(self, root: str, name: str, attr: str) -> dict[str, str]:
         folder, hashes = self._assets
         return {attr: f"{root}assets/tfjs/{folder}/{name}", "integrity": hashes[name]}
@@ -427,6 +461,17 @@ class SiteBuild:
             # The page loads the lean runtime when every widget on it says so.
             "lean": self._runs_lean(spec, info),
             "macs": info.macs,
+            # When the reader's browser fetches the model (`load:`, `auto` resolved here).
+            "load": self._load_mode(spec, info),
+            # Kept in the reader's browser by content hash; `name` says what a new hash replaces.
+            "browserCache": {
+                "on": self.settings.browser_cache
+                if spec.browser_cache is None
+                else spec.browser_cache,
+                "capBytes": self.settings.browser_cache_size,
+                "name": f"{spec.model}|{info.quantize}",
+                "hash": info.content_hash,
+            },
             "inputDtypes": [_JS_DTYPES.get(t.dtype, "float32") for t in info.inputs],
             "sourceBytes": info.source_bytes,
             # The page's way to the site root, for files the widget names (samples).
@@ -448,8 +493,43 @@ class SiteBuild:
                 "shipped_bytes": info.shipped_bytes,
                 "source_bytes": info.source_bytes,
                 "quantize": info.quantize,
+                "load": self._load_mode(spec, info),
+                "progress_text": progress_text(0, info.shipped_bytes),
+                "quantization_cost": describe_cost(info.quantization_cost, info.quantize),
             },
         }
+
+
+def quantized_sizes(model_json: Path, info: ModelInfo) -> dict[str, int]:
+    """Return the shipped bytes of the model at each other ``quantize``, from its weights.
+
+    Float weights take 4 bytes each unquantized, 2 at float16 and 1 at uint8
+    (whose minimum and scale live in model.json); other weights stay as they are.
+    """
+    try:
+        manifest = json.loads(model_json.read_text())["weightsManifest"]
+    except (OSError, ValueError, KeyError):
+        return {}
+    width = {"none": 4, "float16": 2, "uint8": 1}
+    floats = 0
+    for group in manifest:
+        for weight in group.get("weights", []):
+            original = weight.get("quantization", {}).get("original_dtype", weight.get("dtype"))
+            if original == "float32":
+                floats += int(np.prod(weight.get("shape", []), dtype=np.int64))
+    rest = info.shipped_bytes - floats * width.get(info.quantize, 4)
+    return {q: rest + floats * w for q, w in width.items() if q != info.quantize}
+
+
+def progress_text(done: int, total: int) -> str:
+    """Return ``3.1 of 7.0 MB``, both in the total's unit (runtime.js's sizeText says the same)."""
+    unit, scale = ("MB", 1000**2) if total >= 1000**2 else ("KB", 1000)
+    return f"{done / scale:.1f} of {total / scale:.1f} {unit}"
+
+
+def _round_up_mb(size: int) -> str:
+    """Return a ``size_budget`` value just above ``size``, e.g. ``18 MB``."""
+    return f"{int(size // 1000**2) + 1} MB"
 
 
 def _op_layers(model_json: Path, ops: list[str], source: Path) -> dict[str, str]:

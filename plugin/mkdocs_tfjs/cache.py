@@ -138,6 +138,7 @@ class ModelCache:
                 dynamic=kernels.needs_async(ops),
                 macs=data.get("userDefinedMetadata", {}).get("macs"),
                 output_activation=result["output_activation"],
+                quantization_cost=result.get("quantization_cost"),
             )
             # info.json is written last: an entry without it is never trusted.
             (out / INFO).write_text(json.dumps(info.to_json(), indent=1))

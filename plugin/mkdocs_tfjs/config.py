@@ -47,3 +47,15 @@ class TfjsConfig(base.Config):
 
     size_budget = c.Type((str, int), default="10 MB")
     """A converted model above this size gives a warning (`--strict` fails on it)."""
+
+    load_threshold = c.Type((str, int), default="2 MB")
+    """`load: auto` fetches a model up to this size as its widget nears the viewport and
+    asks the reader first (a **Load model** button) above it; a reader on "Fast 3G" waits
+    about 19 s for a 2 MB model (benchmarks/loading.py)."""
+
+    browser_cache = c.Type(bool, default=True)
+    """Keep loaded models in the reader's browser (Cache Storage, keyed by the content
+    hash) for later visits and offline use; a block's `browser_cache: false` opts out."""
+
+    browser_cache_size = c.Type((str, int), default="200 MB")
+    """The most the reader's browser keeps of this site's models; the oldest go first."""

@@ -57,6 +57,9 @@ class ModelInfo:
     #: The activation that ends the model (``softmax``, ``sigmoid``, ``linear``...), read
     #: from its Keras architecture at conversion time; None for a SavedModel.
     output_activation: str | None = None
+    #: What float16 and uint8 weights move the outputs by, measured at conversion
+    #: (``convert/measure.py``); None where TensorFlow's converter wrote the model.
+    quantization_cost: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Return a JSON-ready dict (the cache's ``info.json``)."""

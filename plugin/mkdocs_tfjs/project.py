@@ -44,10 +44,12 @@ def check_options(raw: dict[str, Any], where: str) -> TfjsConfig:
 
 def make_settings(config: TfjsConfig, project_dir: Path, where: str) -> Settings:
     """Resolve checked options against the project folder."""
-    try:
-        size_budget = parse_size(config.size_budget)  # type: ignore[arg-type]
-    except ValueError as exc:
-        raise ConfigError(f"{where}: size_budget: {exc}") from exc
+    sizes = {}
+    for name in ("size_budget", "load_threshold", "browser_cache_size"):
+        try:
+            sizes[name] = parse_size(config[name])
+        except ValueError as exc:
+            raise ConfigError(f"{where}: {name}: {exc}") from exc
     return Settings(
         project_dir=project_dir,
         quantize=config.quantize,
@@ -55,7 +57,10 @@ def make_settings(config: TfjsConfig, project_dir: Path, where: str) -> Settings
         cache_dir=project_dir / config.cache_dir,
         runtime=config.runtime,
         runtime_dir=project_dir / config.runtime_dir if config.runtime_dir else None,
-        size_budget=size_budget,
+        size_budget=sizes["size_budget"],
+        load_threshold=sizes["load_threshold"],
+        browser_cache=config.browser_cache,
+        browser_cache_size=sizes["browser_cache_size"],
         backend=config.backend,
         converter=config.converter,
         widgets=dict(config.widgets),

@@ -32,6 +32,7 @@ QUANTIZE_CHOICES = ("none", "float16", "uint8")
 FORMAT_CHOICES = ("graph",)
 BACKEND_CHOICES = ("auto", "webgl", "wasm", "cpu")
 CONVERTER_CHOICES = ("auto", "native", "tensorflow")
+LOAD_CHOICES = ("auto", "visible", "click")
 _HTML_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
 
 COMMON_OPTIONS: tuple[Option, ...] = (
@@ -79,6 +80,23 @@ COMMON_OPTIONS: tuple[Option, ...] = (
         (str,),
         "TF.js backend for the page; defaults to the plugin's `backend`.",
         choices=BACKEND_CHOICES,
+    ),
+    Option(
+        "load",
+        (str,),
+        "When the reader's browser fetches the model: `visible` (as the widget nears the "
+        "viewport), `click` (a **Load model** button saying the size; nothing is fetched "
+        "before it is pressed) or `auto`: `visible` up to the plugin's `load_threshold`, "
+        "`click` above it.",
+        choices=LOAD_CHOICES,
+        default="auto",
+    ),
+    Option(
+        "browser_cache",
+        (bool,),
+        "`false` keeps this model out of the reader's browser cache (Cache Storage), which "
+        "otherwise keeps it for later visits and offline use; defaults to the plugin's "
+        "`browser_cache`.",
     ),
     Option(
         "id",
@@ -192,6 +210,8 @@ def make_spec(
         title=checked.get("title"),
         backend=checked.get("backend"),
         converter=checked.get("converter"),
+        load=checked["load"],
+        browser_cache=checked.get("browser_cache"),
         caption=checked.get("caption"),
         options={
             **{o.name: checked.get(o.name) for o in widget.options + output_options},

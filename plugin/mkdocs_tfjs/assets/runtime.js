@@ -418,8 +418,7 @@ class Instance {
         try {
           const tf = await loadTf();
           if (this.disposed) return;
-          const url = new URL(this.config.model, document.baseURI).href;
-          model = await tf.loadGraphModel(url);
+          model = await loadModel(tf, this.el, this.config);
           if (this.disposed) { model.dispose(); return; }
           this.model = model;
           // Warm-up: the first inference compiles kernels; do it before a reader waits.
@@ -430,6 +429,7 @@ class Instance {
           if (this.disposed) return;
           this.setState("ready");
           this.setStatus(this.widget.readyText ? this.widget.readyText() : "Ready.");
+          loadFinished(this.el);
           this.resolveReady(this);
         } catch (err) {
           if (!this.disposed) this.fail(err);
@@ -630,6 +630,193 @@ function isTensor(x) {
     && x.dataId !== undefined;
 }
 
+// ---- Loading a model: when (`load:`), with progress, and kept in the browser ----
+
+// `load: visible` (and `auto` under the build's load_threshold): as the widget nears
+// the viewport. `load: click`: nothing is fetched, TF.js included, until the reader
+// presses Load model (an author's base.html without the button loads as `visible`).
+function scheduleLoad(instance) {
+  const button = instance.el.querySelector(".tfjs-load-button");
+  if (instance.config.load === "click" && button) {
+    button.addEventListener("click", () => {
+      const bar = instance.el.querySelector(".tfjs-progress");
+      instance.setState("loading");
+      instance.setStatus("Loading the model…");
+      showProgress(instance.el, 0, instance.config.shippedBytes);
+      // The button goes; focus stays in the widget, on the bar that replaces it.
+      const focused = document.activeElement === button;
+      button.hidden = true;
+      if (focused && bar) bar.focus();
+      instance.load();
+    }, { once: true });
+    return;
+  }
+  const io = ensureObserver();
+  if (io) io.observe(instance.el); else instance.load();
+}
+
+// "3.1 of 7.0 MB", both in the total's unit (build.py's progress_text says the same).
+function sizeText(done, total) {
+  const [unit, scale] = total >= 1e6 ? ["MB", 1e6] : ["KB", 1e3];
+  return (done / scale).toFixed(1) + " of " + (total / scale).toFixed(1) + " " + unit;
+}
+
+function showProgress(el, done, total) {
+  const shown = Math.min(done, total);
+  const bar = el.querySelector(".tfjs-progress");
+  if (bar) {
+    bar.hidden = false;
+    bar.setAttribute("aria-valuenow", String(shown));
+    bar.setAttribute("aria-valuetext", sizeText(shown, total));
+    bar.style.setProperty("--tfjs-progress", (total ? (100 * shown) / total : 100).toFixed(1) + "%");
+  }
+  const text = el.querySelector(".tfjs-progress-text");
+  if (text) {
+    text.hidden = false;
+    text.textContent = sizeText(shown, total);
+  }
+}
+
+// The model is there: the bar goes, and focus that was on it moves to the widget's first control.
+function loadFinished(el) {
+  const bar = el.querySelector(".tfjs-progress");
+  const hadFocus = bar && document.activeElement === bar;
+  const loader = el.querySelector(".tfjs-load");
+  if (loader) loader.hidden = true;
+  if (hadFocus) {
+    const control = el.querySelector(".tfjs-body button:not(:disabled), .tfjs-body input:not(:disabled)");
+    (control || el.querySelector(".tfjs-card summary") || document.body).focus();
+  }
+}
+
+// Models live in one Cache Storage cache per origin, each file under its own URL, which is
+// content-addressed (the folder name holds the model's hash): a URL found there is the
+// right bytes. Headers stored with each file say which model (`browserCache.name`, the
+// block's model and quantization) and which hash it belongs to, its size and when it came.
+const MODEL_CACHE = "mkdocs-tfjs-models";
+
+function browserCacheProblem(settings) {
+  if (!settings || !settings.on) return "no: the author turned it off (browser_cache: false)";
+  // Cache Storage exists only in secure contexts: https, and http on localhost or 127.0.0.1.
+  if (!window.isSecureContext || typeof caches === "undefined") {
+    return "no: this page is served over plain HTTP, where browsers offer no Cache Storage";
+  }
+  return null;
+}
+
+// TF.js's loader takes a fetch of our own: it answers from the browser's copy where there
+// is one, and otherwise reads the network response chunk by chunk, so the bar moves within
+// a file too. `kept()` stores what came from the network once the whole model has loaded.
+function modelFetcher(el, config) {
+  const total = config.shippedBytes || 0;
+  const settings = config.browserCache;
+  const problem = browserCacheProblem(settings);
+  const opened = problem ? Promise.resolve(null) : caches.open(MODEL_CACHE).catch(() => null);
+  const fetched = [];
+  let done = 0, fromCopy = 0;
+  const count = (bytes) => { done += bytes; showProgress(el, done, total); };
+  const fetchFunc = async (input, init) => {
+    const url = new URL(input instanceof Request ? input.url : String(input), document.baseURI).href;
+    const cache = await opened;
+    const copy = cache ? await cache.match(url).catch(() => null) : null;
+    if (copy) {
+      const body = await copy.arrayBuffer();
+      fromCopy += 1;
+      count(body.byteLength);
+      return new Response(body, { status: 200, headers: { "Content-Type": copy.headers.get("Content-Type") || "" } });
+    }
+    const response = await fetch(input, init);
+    if (!response.ok || !response.body) return response;
+    const reader = response.body.getReader();
+    const chunks = [];
+    for (;;) {
+      const { done: end, value } = await reader.read();
+      if (end) break;
+      chunks.push(value);
+      count(value.byteLength);
+    }
+    const body = await new Blob(chunks).arrayBuffer();
+    const type = response.headers.get("Content-Type") || "";
+    fetched.push({ url, body, type });
+    return new Response(body, { status: response.status, statusText: response.statusText, headers: { "Content-Type": type } });
+  };
+  const kept = async () => {
+    if (problem) return problem;
+    const cache = await opened;
+    if (!cache) return "no: this browser refused to open Cache Storage";
+    if (!fetched.length) return "yes: loaded from this browser's copy, nothing downloaded";
+    try {
+      return await keepModel(cache, settings, fetched, fromCopy);
+    } catch (err) {
+      return "no: this browser refused to store it (" + (err && err.message || err) + ")";
+    }
+  };
+  return { fetchFunc, kept };
+}
+
+// Store a loaded model's files; drop the files of the same model under another hash
+// (the model changed), then the oldest models until the site's models fit capBytes.
+async function keepModel(cache, settings, files, fromCopy) {
+  const stored = new Map(); // hash -> {model, bytes, time, requests}
+  for (const request of await cache.keys()) {
+    const response = await cache.match(request);
+    if (!response) continue;
+    const hash = response.headers.get("X-Tfjs-Hash") || "";
+    const entry = stored.get(hash) || { model: response.headers.get("X-Tfjs-Model"), bytes: 0, time: Infinity, requests: [] };
+    entry.bytes += Number(response.headers.get("X-Tfjs-Bytes") || 0);
+    entry.time = Math.min(entry.time, Number(response.headers.get("X-Tfjs-Stored") || 0));
+    entry.requests.push(request);
+    stored.set(hash, entry);
+  }
+  const drop = async (entry) => { for (const request of entry.requests) await cache.delete(request); };
+  for (const [hash, entry] of stored) {
+    if (hash !== settings.hash && entry.model === settings.name) {
+      await drop(entry);
+      stored.delete(hash);
+    }
+  }
+  const mine = stored.get(settings.hash);
+  const bytes = files.reduce((sum, f) => sum + f.body.byteLength, 0) + (mine ? mine.bytes : 0);
+  if (bytes > settings.capBytes) {
+    return "no: larger than the browser_cache_size of " + sizeText(settings.capBytes, settings.capBytes).split(" of ")[1];
+  }
+  let used = [...stored.values()].reduce((sum, e) => sum + e.bytes, 0) + bytes - (mine ? mine.bytes : 0);
+  const oldest = [...stored.entries()].filter(([hash]) => hash !== settings.hash).sort((a, b) => a[1].time - b[1].time);
+  for (const [, entry] of oldest) {
+    if (used <= settings.capBytes) break;
+    await drop(entry);
+    used -= entry.bytes;
+  }
+  const time = String(Date.now());
+  for (const file of files) {
+    await cache.put(file.url, new Response(file.body, { headers: {
+      "Content-Type": file.type, "X-Tfjs-Model": settings.name, "X-Tfjs-Hash": settings.hash,
+      "X-Tfjs-Bytes": String(file.body.byteLength), "X-Tfjs-Stored": time,
+    } }));
+  }
+  return "yes: kept in this browser for later visits and offline use"
+    + (fromCopy ? " (part of it was there already)" : "");
+}
+
+// Load the widget's model through modelFetcher and say on the model card whether it is kept.
+async function loadModel(tf, el, config) {
+  const fetcher = modelFetcher(el, config);
+  // Asked for before its button was pressed (tfjsWidgets.ready, predict): the button goes.
+  const button = el.querySelector(".tfjs-load-button");
+  if (button) button.hidden = true;
+  if (el.dataset.state === "waiting") {
+    el.dataset.state = "loading";
+    el.setAttribute("aria-busy", "true");
+  }
+  showProgress(el, 0, config.shippedBytes || 0);
+  const url = new URL(config.model, document.baseURI).href;
+  const model = await tf.loadGraphModel(url, { fetchFunc: fetcher.fetchFunc });
+  const kept = el.querySelector(".tfjs-card-kept");
+  const text = await fetcher.kept();
+  if (kept) kept.textContent = text;
+  return model;
+}
+
 function ensureObserver() {
   if (observer || typeof IntersectionObserver === "undefined") return observer;
   observer = new IntersectionObserver((entries) => {
@@ -687,8 +874,7 @@ export function scan() {
       return;
     }
     instances.set(el.id, instance);
-    const io = ensureObserver();
-    if (io) io.observe(el); else instance.load();
+    scheduleLoad(instance);
   });
   scans += 1;
   scanWaiters.splice(0).forEach((resolve) => resolve());

@@ -35,6 +35,8 @@ from .keras_config import output_activation, read_config
 CONVERTERS = ("auto", "native", "tensorflow")
 #: Bump when the native converter's output changes for the same model (part of the cache key).
 NATIVE_VERSION = "3"
+#: Bumped when what convert/measure.py records changes (it is kept with each cached model).
+MEASURE_VERSION = "1"
 #: Bump when what the plugin adds to TensorFlow's converter (the graph repairs, what is read
 #: from the graph) changes for the same model (part of the cache key).
 TENSORFLOW_PATH_VERSION = "3"
@@ -91,7 +93,12 @@ def converter_versions(converter: str) -> dict[str, str]:
     For ``auto`` that is both converters' versions: which one runs depends on
     the model and on whether TensorFlow is installed.
     """
-    native = {"native": NATIVE_VERSION, **_package_versions(("numpy", "h5py"))}
+    native = {
+        "native": NATIVE_VERSION,
+        # The cached info holds the measured quantization cost (convert/measure.py).
+        "measure": MEASURE_VERSION,
+        **_package_versions(("numpy", "h5py")),
+    }
     if converter == "native":
         return native
     tensorflow = {
@@ -171,6 +178,8 @@ def convert_model(
         "converter": choice.converter,
         "reason": choice.reason,
         "output_activation": result.get("output_activation"),
+        # What float16 and uint8 weights cost in outputs; the native converter measures it.
+        "quantization_cost": result.get("quantization_cost"),
     }
 
 

@@ -31,6 +31,7 @@ from .keras_config import (
 from .keras_file import KerasFile, read_keras_file
 from .layers import FOLDS, LAYERS, Call, Unsupported, batchnorm_affine
 from .layers._common import ints
+from .measure import quantization_cost
 
 _INT_DTYPES = {"int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"}
 
@@ -445,7 +446,8 @@ def convert_native(
 ) -> dict[str, Any]:
     """Convert the Keras file ``source`` into a graph model in ``out_dir`` (created here).
 
-    Returns ``{"params": int, "output_activation": str | None}``.
+    Returns ``{"params": int, "output_activation": str | None, "quantization_cost": dict}``
+    (see ``measure.py``).
     """
     # Refuse an unsupported layer from the architecture alone, before reading any weights.
     missing = unsupported_layers(read_config(source, label)[0])
@@ -455,6 +457,8 @@ def convert_native(
     walker = _Walker(keras, label)
     inputs = walker.model_inputs(keras.config)
     outputs = walker.lower_model(keras.config, inputs, ())
+    # Measured before writing: write_graph_model adds the Identity nodes that name the outputs.
+    cost = quantization_cost(walker.graph, outputs)
     write_graph_model(
         walker.graph,
         outputs,
@@ -465,4 +469,8 @@ def convert_native(
             "convertedBy": f"mkdocs-tfjs {version} (native)",
         },
     )
-    return {"params": walker.params, "output_activation": output_activation(keras.config)}
+    return {
+        "params": walker.params,
+        "output_activation": output_activation(keras.config),
+        "quantization_cost": cost,
+    }

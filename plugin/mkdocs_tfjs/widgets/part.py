@@ -106,6 +106,10 @@ class WidgetSpec:
     caption: str | None = None
     backend: str | None = None
     converter: str | None = None
+    #: When the reader's browser fetches the model: ``auto``, ``visible`` or ``click``.
+    load: str = "auto"
+    #: ``browser_cache:`` of the block; None takes the plugin's option.
+    browser_cache: bool | None = None
     options: dict[str, Any] = field(default_factory=dict)
     #: What the widget shows of the model's output (``show:``, or the input's default).
     show: str | None = None
