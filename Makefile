@@ -25,3 +25,4 @@ benchmark: setup
 	.venv/bin/python benchmarks/run.py
 	.venv/bin/python benchmarks/backends.py
 	.venv/bin/python benchmarks/peers.py
+	.venv/bin/python benchmarks/webgpu.py

@@ -42,7 +42,7 @@ LOWERING = [
     *sorted((PACKAGE / "convert" / "layers").glob("*.py")),
     PACKAGE / "convert" / "graph.py",
 ]
-BACKENDS = ("cpu", "wasm", "webgl")
+BACKENDS = ("cpu", "wasm", "webgl", "webgpu")
 #: Kernels runtime.js runs itself, outside any model: tf.cast of an input of
 #: another dtype, and tensor.clone() (Identity) when it keeps inputs.
 RUNTIME_KERNELS = ("Cast", "Identity")

@@ -11,10 +11,10 @@ import * as acorn from 'acorn';
 const NODE_MODULES = path.resolve(process.argv[2] || 'node_modules');
 const TFJS = path.join(NODE_MODULES, '@tensorflow');
 const CONVERTER = path.join(TFJS, 'tfjs-converter', 'dist');
-const BACKENDS = ['cpu', 'wasm', 'webgl'];
+const BACKENDS = ['cpu', 'wasm', 'webgl', 'webgpu'];
 const PACKAGES = [
   'tfjs-core', 'tfjs-converter', 'tfjs-backend-cpu', 'tfjs-backend-wasm',
-  'tfjs-backend-webgl',
+  'tfjs-backend-webgl', 'tfjs-backend-webgpu',
 ];
 
 // Executors whose executeOp is async: the graph executor refuses them in

@@ -29,8 +29,10 @@ How the table is derived (``scripts/kernel_table.mjs``, run under Node):
   ``FusedDepthwiseConv2dNative`` needs ``FusedDepthwiseConv2D``; a composite
   op (``LogSoftmax``, ``MatrixBandPart``, ``RFFT``) collects the kernels of
   all the ops it is made of.
-* **Kernels per backend.** Node loads tfjs-core and the cpu, wasm and webgl
-  backends (registering kernels needs no GPU or WebAssembly instance) and asks
+* **Kernels per backend.** Node loads tfjs-core and the cpu, wasm, webgl and
+  webgpu backends (registering kernels needs no GPU, WebGPU adapter or
+  WebAssembly instance: the webgpu package registers its kernels even where
+  it cannot register the backend itself, as in Node) and asks
   ``tf.getKernelsForBackend(name)``: the real registry, not a reading of it.
 * **Async.** An op needs ``executeAsync`` when its executor is ``async``
   (control, dynamic and hash-table ops: the sync executor rejects the promise)
@@ -72,8 +74,11 @@ DEFAULT_OUTPUT = ROOT / "plugin" / "mkdocs_tfjs" / "convert" / "kernels.json"
 NODE_SCRIPT = Path(__file__).with_name("kernel_table.mjs")
 
 # Fixed order, the order of preference of the runtime for large models
-# (assets/runtime.js): GPU first, then WebAssembly, then plain JavaScript.
-BACKEND_ORDER = ("webgl", "wasm", "cpu")
+# (assets/runtime.js): GPU first, then WebAssembly, then plain JavaScript;
+# webgpu comes last, as the suggestion of last resort in the build's messages:
+# only browsers with WebGPU run it, and `auto` takes it only on a hardware
+# adapter for models with many multiply-adds.
+BACKEND_ORDER = ("webgl", "wasm", "cpu", "webgpu")
 
 
 def derive(node_modules: Path, node: str = "node") -> dict:

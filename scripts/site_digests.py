@@ -2,7 +2,7 @@
 
     python scripts/site_digests.py record   # writes tests/data/site_digests.json
     python scripts/site_digests.py check    # builds again and compares
-    python scripts/site_digests.py accept PATH --why "..."   # pins a deliberate change
+    python scripts/site_digests.py accept PATH... --why "..."   # pins changed, new or gone files
 
 For moves inside the package that must not change what readers get: the demo
 site (docs/, models/, benchmarks/*.md and mkdocs.yml, as tests/conftest.py's
@@ -132,7 +132,9 @@ def main() -> int:
     """Build the demo site, then record its digests or check them."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("action", choices=("record", "check", "accept"))
-    parser.add_argument("path", nargs="?", help="accept: the site file that changed on purpose")
+    parser.add_argument(
+        "path", nargs="*", help="accept: the site files that changed, came or went on purpose"
+    )
     parser.add_argument("--why", help="accept: what feature changed the file")
     parser.add_argument("--record", type=Path, default=RECORD)
     parser.add_argument(
@@ -159,19 +161,32 @@ def main() -> int:
         return 0
     accepted = saved.get("accepted", {})
     if args.action == "accept":
-        if args.path not in found:
-            print(f"{args.path} is not in the site")
-            return 1
-        accepted[args.path] = {"normalized": found[args.path]["normalized"], "why": args.why}
+        for path in args.path:
+            if path not in found and path not in recorded:
+                print(f"{path} is neither in the site nor in the record")
+                return 1
+            # A file the site no longer has is pinned as gone (null), a new one by its digest.
+            digest = found[path]["normalized"] if path in found else None
+            accepted[path] = {"normalized": digest, "why": args.why}
+            print(f"accepted the {'change' if digest else 'removal'} of {path}: {args.why}")
         saved["accepted"] = accepted
         args.record.write_text(json.dumps(saved, indent=1, sort_keys=True) + "\n")
-        print(f"accepted the change of {args.path}: {args.why}")
         return 0
     missing = sorted(set(recorded) - set(found))
     extra = sorted(set(found) - set(recorded))
     changed = sorted(
         p for p in set(recorded) & set(found) if recorded[p]["normalized"] != found[p]["normalized"]
     )
+    # Deliberate removals pass while the file stays gone, new files with the bytes they were
+    # accepted with.
+    for path in [p for p in missing if p in accepted and accepted[p]["normalized"] is None]:
+        missing.remove(path)
+        print(f"accepted removal: {path} ({accepted[path]['why']})")
+    for path in [
+        p for p in extra if accepted.get(p, {}).get("normalized") == found[p]["normalized"]
+    ]:
+        extra.remove(path)
+        print(f"accepted new file: {path} ({accepted[path]['why']})")
     # Deliberate changes pass only with the exact bytes they were accepted with.
     for path in [
         p for p in changed if accepted.get(p, {}).get("normalized") == found[p]["normalized"]

@@ -27,6 +27,8 @@ PIECES = {
     "converter": ("@tensorflow/tfjs-converter", "dist/tf-converter.min.js", []),
     "cpu": ("@tensorflow/tfjs-backend-cpu", "dist/tf-backend-cpu.min.js", []),
     "webgl": ("@tensorflow/tfjs-backend-webgl", "dist/tf-backend-webgl.min.js", []),
+    # Loaded only where WebGPU may run (`backend: webgpu`, or `auto` on a hardware adapter).
+    "webgpu": ("@tensorflow/tfjs-backend-webgpu", "dist/tf-backend-webgpu.min.js", []),
     "wasm": (
         "@tensorflow/tfjs-backend-wasm",
         "dist/tf-backend-wasm.min.js",

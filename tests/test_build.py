@@ -236,9 +236,10 @@ def test_local_runtime_with_missing_files_lists_every_file_and_one_npm_command(p
     result = project.build()
     assert result.returncode != 0
     for missing in ("tfjs-backend-wasm/dist/tf-backend-wasm.min.js", "tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm",
-                    "fabric/dist/index.min.js"):
+                    "tfjs-backend-webgpu/dist/tf-backend-webgpu.min.js", "fabric/dist/index.min.js"):
         assert f"{missing} is missing" in result.output, missing
-    assert "`npm install @tensorflow/tfjs-backend-wasm@4.22.0 fabric@6.9.1`" in result.output
+    assert ("`npm install @tensorflow/tfjs-backend-webgpu@4.22.0 @tensorflow/tfjs-backend-wasm@4.22.0 fabric@6.9.1`"
+            in result.output)
     assert "Traceback" not in result.output
     assert not (project.site / "index.html").exists()
 
@@ -432,7 +433,7 @@ def test_backends_that_cannot_run_every_op_are_left_out_or_refused(project):
     auto = project.build()
     assert auto.returncode == 0, auto.output
     config = widget_config((project.site / "index.html").read_text(), "tfjs-palette-1")
-    assert config["backends"] == ["webgl", "cpu"]
+    assert config["backends"] == ["webgl", "cpu", "webgpu"]
 
     project.page("index.md", "# T\n\n```tfjs\nmodel: models/fft.keras\nwidget: palette\nbackend: wasm\n```\n")
     wasm = project.build()

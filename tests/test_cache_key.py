@@ -153,3 +153,19 @@ def test_the_build_reads_the_key_from_the_blocks_own_options(tmp_path):
     keys = {p.name for p in (tmp_path / "cache").iterdir()}
     # Default (float16, auto), none, uint8, and float16 with `converter: native`.
     assert len(keys) == 4 == len(build.models)
+
+
+def test_a_cached_model_takes_the_backends_of_the_kernel_table_of_today(model_cache, model):
+    # Fails when a cached conversion keeps the backends the table listed when it was written:
+    # after the table gained webgpu, `backend: webgpu` would be refused for every model
+    # converted before, and the page would never try webgpu, until the cache was cleared.
+    import json
+
+    k = key(model_cache, model)
+    model_cache.convert(k, model, "palette", "float16", "graph", convert.Choice("native"))
+    info_path = model_cache.files(k) / cache_module.INFO
+    old = json.loads(info_path.read_text())
+    assert "webgpu" in old["backends"]
+    old["backends"] = ["webgl", "wasm", "cpu"]  # what the table said before webgpu
+    info_path.write_text(json.dumps(old, indent=1))
+    assert model_cache.lookup(k, "palette").backends == ["webgl", "wasm", "cpu", "webgpu"]

@@ -56,6 +56,7 @@ def test_table_records_the_pinned_versions():
         "tfjs-backend-cpu",
         "tfjs-backend-wasm",
         "tfjs-backend-webgl",
+        "tfjs-backend-webgpu",
     ):
         assert versions[f"@tensorflow/{name}"] == pinned[f"@tensorflow/{name}"]
 
@@ -93,14 +94,30 @@ def test_fused_ops_are_not_charged_with_their_unfused_or_gradient_path():
 def test_einsum_runs_on_webgl_and_cpu_but_not_wasm():
     # The reported bug: MultiHeadAttention's Einsum chose wasm.
     assert kernels.unsupported({"Einsum", "AddV2"}, "wasm") == ["Einsum"]
-    assert kernels.runnable_backends({"Einsum", "Softmax"}) == ["webgl", "cpu"]
+    assert kernels.runnable_backends({"Einsum", "Softmax"}) == ["webgl", "cpu", "webgpu"]
     assert kernels.missing_kernels({"Einsum"}, "wasm") == {"Einsum": ["Einsum"]}
+
+
+def test_webgpu_is_in_the_table_with_what_its_package_registers():
+    # Fails when the table is derived without the webgpu package (webgpu would be an unknown
+    # backend and `backend: webgpu` refused for every model), or when its kernels are
+    # read from another backend's list: webgpu registers Einsum, which wasm lacks, and
+    # lacks BitwiseAnd and Unique, which the other three register.
+    assert "webgpu" in kernels.backends()
+    assert kernels.unsupported({"Einsum", "BitwiseAnd", "Unique", "AddV2"}, "webgpu") == ["BitwiseAnd", "Unique"]
+    assert kernels.missing_kernels({"BitwiseAnd"}, "webgpu") == {"BitwiseAnd": ["BitwiseAnd"]}
+    assert kernels.runnable_backends({"BitwiseAnd"}) == ["webgl", "wasm", "cpu"]
+    # Every op the native converter writes runs on webgpu (the lean webgpu file has them all).
+    from mkdocs_tfjs import runtime
+
+    lean = runtime.lean_manifest()["backends"]
+    assert lean["webgpu"]["ops"] == lean["wasm"]["ops"]
 
 
 def test_complex_only_branches_do_not_take_wasm_away():
     # Following `dtype === 'complex64'` branches would need ComplexAbs and
     # Complex, which wasm lacks, for every Transpose and Abs.
-    assert kernels.runnable_backends({"Transpose", "Abs", "Zeros"}) == ["webgl", "wasm", "cpu"]
+    assert kernels.runnable_backends({"Transpose", "Abs", "Zeros"}) == ["webgl", "wasm", "cpu", "webgpu"]
 
 
 COMMON_OPS = {
@@ -161,7 +178,7 @@ COMMON_OPS = {
 def test_common_keras_ops_run_everywhere():
     # Fails if a mapping bug (or an over-approximation) takes a backend away
     # from ordinary Keras graphs.
-    assert kernels.runnable_backends(COMMON_OPS) == ["webgl", "wasm", "cpu"]
+    assert kernels.runnable_backends(COMMON_OPS) == ["webgl", "wasm", "cpu", "webgpu"]
     assert not kernels.needs_async(COMMON_OPS)
 
 
@@ -206,7 +223,7 @@ def test_unknown_ops_are_unsupported_everywhere():
         for backend in kernels.backends():
             assert kernels.unsupported({op}, backend) == [op]
     with pytest.raises(KeyError):
-        kernels.unsupported({"AddV2"}, "webgpu")
+        kernels.unsupported({"AddV2"}, "webnn")
 
 
 def test_graph_ops_reads_nodes_and_control_flow_functions():
@@ -221,7 +238,7 @@ def test_graph_ops_reads_nodes_and_control_flow_functions():
         }
     }
     assert kernels.graph_ops(model) == {"Placeholder", "StatelessWhile", "Einsum"}
-    assert kernels.runnable_backends(kernels.graph_ops(model)) == ["webgl", "cpu"]
+    assert kernels.runnable_backends(kernels.graph_ops(model)) == ["webgl", "cpu", "webgpu"]
 
 
 # -- (c) real TF.js agrees with the table -----------------------------------

@@ -173,7 +173,7 @@ def test_cdn_pages_take_the_lean_file_from_the_site_and_the_binary_from_the_cdn(
     project.page("index.md", "# Palette\n\n```tfjs\nmodel: models/palette.keras\nwidget: palette\nid: p\n```\n")
     project.config({"runtime": "cdn"})
     assert project.build("--strict").returncode == 0
-    assert len(list(project.site.glob("assets/tfjs/vendor/tfjs-lean-*/tfjs-lean-*.min.js"))) == 3
+    assert len(list(project.site.glob("assets/tfjs/vendor/tfjs-lean-*/tfjs-lean-*.min.js"))) == 4  # cpu, wasm, webgl, webgpu
     url = serve(project.site)
     page, log = open_page(url, wait_ready="p")
     lean = [u for u in log.requests if "/tfjs-lean-" in u]

@@ -92,7 +92,11 @@ class ModelCache:
             return None
         problem = self._check(entry)
         if problem is None:
-            return ModelInfo.from_json(json.loads((entry / INFO).read_text()))
+            info = ModelInfo.from_json(json.loads((entry / INFO).read_text()))
+            # Which backends run the ops is the kernel table's word now, not when the entry was
+            # written: a table that gained a backend (webgpu) must reach cached models too.
+            info.backends = kernels.runnable_backends(info.ops)
+            return info
         self.warn(
             f"the cached conversion of {label} in {entry} is damaged ({problem}); "
             "discarding it and converting the model again"

@@ -36,8 +36,10 @@ class TfjsConfig(base.Config):
     """For `runtime: local`: a node_modules folder to take the npm packages from, relative to
     mkdocs.yml, instead of the copy shipped inside the plugin."""
 
-    backend = c.Choice(("auto", "webgl", "wasm", "cpu"), default="auto")
-    """TF.js backend: `auto` picks WASM for small models, WebGL for large ones on a real GPU."""
+    backend = c.Choice(("auto", "webgl", "wasm", "cpu", "webgpu"), default="auto")
+    """TF.js backend: `auto` picks CPU for tiny models, WASM for small ones, WebGL for large
+    ones and WebGPU for those of many multiply-adds, on a real GPU only; `webgpu` falls back
+    to WASM."""
 
     widgets = c.Type(dict, default={})
     """Widgets of your own: `{name: path/to/module.js}`, paths relative to mkdocs.yml."""

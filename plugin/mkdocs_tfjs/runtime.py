@@ -94,8 +94,9 @@ def cdn_base() -> str:
     return json.loads(MANIFEST.read_text())["cdn"]
 
 
-#: Pieces every page with a widget may need: the backends load on demand.
-TFJS_PIECES = ("core", "converter", "webgl", "wasm", "cpu")
+#: Pieces every page with a widget may need: the backends load on demand (webgpu
+#: only where a page asks for it or ``auto`` finds a hardware WebGPU adapter).
+TFJS_PIECES = ("core", "converter", "webgl", "wasm", "cpu", "webgpu")
 
 
 def cdn_config(names: tuple[str, ...]) -> dict:

@@ -30,7 +30,7 @@ __all__ = [
 
 QUANTIZE_CHOICES = ("none", "float16", "uint8")
 FORMAT_CHOICES = ("graph",)
-BACKEND_CHOICES = ("auto", "webgl", "wasm", "cpu")
+BACKEND_CHOICES = ("auto", "webgl", "wasm", "cpu", "webgpu")
 CONVERTER_CHOICES = ("auto", "native", "tensorflow")
 LOAD_CHOICES = ("auto", "visible", "click")
 _HTML_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")

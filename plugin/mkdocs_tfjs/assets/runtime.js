@@ -141,6 +141,139 @@ function webglProblem() {
   }
 }
 
+// Adapters that are software, whatever their vendor says: SwiftShader (Chromium's
+// fallback, vendor "google", architecture "swiftshader"), Mesa's lavapipe/llvmpipe,
+// Windows' WARP ("Microsoft Basic Render Driver").
+const SOFTWARE_GPU = /swiftshader|lavapipe|llvmpipe|softpipe|software|basic render|warp/i;
+
+// Why WebGPU is no use here, or null for a hardware adapter; asked once per visit.
+// Browsers hide an adapter's details to different degrees: isFallbackAdapter sits
+// on the adapter (older Chromium) or on adapter.info (newer), and adapter.info
+// replaced requestAdapterInfo().
+let webgpuChecked = null;
+function webgpuProblem() {
+  if (!webgpuChecked) {
+    webgpuChecked = (async () => {
+      if (!navigator.gpu) return "WebGPU is not available in this browser";
+      let adapter;
+      try {
+        // The adapter TF.js's webgpu backend asks for (WEBGPU_USE_LOW_POWER_GPU off).
+        adapter = await navigator.gpu.requestAdapter({ powerPreference: "high-performance" });
+      } catch (err) {
+        return "WebGPU gave no adapter (" + (err && err.message || err) + ")";
+      }
+      if (!adapter) return "WebGPU has no adapter here";
+      let info = adapter.info;
+      if (!info && typeof adapter.requestAdapterInfo === "function") {
+        try { info = await adapter.requestAdapterInfo(); } catch (err) { info = null; }
+      }
+      info = info || {};
+      const described = [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(" ");
+      const software = described.match(SOFTWARE_GPU);
+      if (adapter.isFallbackAdapter || info.isFallbackAdapter || software) {
+        return "WebGPU's adapter is software (" + (software ? software[0] : "a fallback adapter") + ")";
+      }
+      return null;
+    })();
+  }
+  return webgpuChecked;
+}
+
+// Where webgpu goes in the order of backends to try. Asked for (`backend: webgpu`),
+// it comes first and WebAssembly next. Under `auto`, only for a page whose largest
+// counted model needs WEBGPU_MIN_MACS multiply-adds or more, and only on a hardware
+// adapter; otherwise it is not tried at all (its script is never fetched). After it
+// failed its first inference (request.webgpuFailed), never again this visit.
+async function placeWebgpu(order, request, skipped) {
+  const rest = order.filter((b) => b !== "webgpu" && b !== "wasm");
+  if (request.webgpuFailed) {
+    skipped.push(request.webgpuFailed);
+    return ["wasm", ...rest];
+  }
+  if (request.explicit === "webgpu") return ["webgpu", "wasm", ...rest];
+  if (request.explicit || request.gpuMacs < WEBGPU_MIN_MACS) return order.filter((b) => b !== "webgpu");
+  if (request.allowed && !request.allowed.includes("webgpu")) return order;
+  const problem = await webgpuProblem();
+  if (problem) {
+    skipped.push(problem);
+    return order.filter((b) => b !== "webgpu");
+  }
+  return ["webgpu", "wasm", ...rest];
+}
+
+// WebGPU reports a failing kernel late: a shader the driver refuses, or a
+// dispatch it rejects, is a GPU error that throws nowhere. So the first
+// inference on webgpu runs inside error scopes and its outputs are read back;
+// any error moves the page to WebAssembly, and this widget's model (and any
+// other model already loaded on webgpu) is loaded again there.
+async function warmUpOnWebgpu(instance, tf) {
+  const device = tf.backend().device;
+  const scopes = ["validation", "internal", "out-of-memory"];
+  scopes.forEach((scope) => device.pushErrorScope(scope));
+  let failure = null;
+  const zeros = instance.config.inputs.map((s, i) => tf.zeros(s.map((d) => d ?? 1), instance.inputDtype(i)));
+  try {
+    const given = zeros.length === 1 ? zeros[0] : zeros;
+    const outputs = instance.config.dynamic ? await instance.model.executeAsync(given) : instance.execute(tf, zeros);
+    const list = Array.isArray(outputs) ? outputs : [outputs];
+    try {
+      await Promise.all(list.map((t) => t.data()));
+    } finally {
+      tf.dispose(list);
+    }
+  } catch (err) {
+    failure = err && err.message || String(err);
+  } finally {
+    tf.dispose(zeros);
+  }
+  const errors = (await Promise.all(scopes.map(() => device.popErrorScope()))).filter(Boolean);
+  if (!failure && errors.length) failure = errors.map((e) => e.message.split("\n")[0]).join("; ");
+  if (!failure) return;
+  const wasmTf = await fallBackFromWebgpu("webgpu failed at its first inference: " + failure);
+  // A model loaded while another widget's fall back was under way is not among those it reloaded.
+  if (!reloadedModels.has(instance.model)) await reloadModel(instance, wasmTf);
+  await instance.warmUp(wasmTf);
+}
+
+// Models loaded again by the fall back from webgpu.
+const reloadedModels = new WeakSet();
+async function reloadModel(instance, tf) {
+  const old = instance.model;
+  instance.model = await tf.loadGraphModel(new URL(instance.config.model, document.baseURI).href);
+  reloadedModels.add(instance.model);
+  if (old) old.dispose();
+}
+
+// Once per visit: the page's backend becomes WebAssembly (or what follows it),
+// and every model loaded on webgpu is loaded again on it.
+let webgpuFallback = null;
+let webgpuFailure = null; // why, for pages reached later by instant navigation
+function fallBackFromWebgpu(reason) {
+  if (!webgpuFallback) {
+    webgpuFailure = reason;
+    webgpuFallback = (async () => {
+      const request = pageRequest();
+      if (loadedRuntime === "full") request.lean = false;
+      const tf = await chooseBackend({ ...request, webgpuFailed: reason });
+      const reloads = [...instances.values()].filter((instance) => instance.model).map(async (instance) => {
+        await reloadModel(instance, tf);
+        const card = instance.el.querySelector(".tfjs-card-backend");
+        if (card && instance.el.dataset.state === "ready") card.textContent = describeBackend();
+      });
+      await Promise.all(reloads);
+      return tf;
+    })();
+    // Widgets that load later get the new backend.
+    if (backendChoice) backendChoice = { key: backendChoice.key, promise: webgpuFallback };
+  }
+  return webgpuFallback;
+}
+
+// What the model card says of the backend.
+function describeBackend() {
+  return backendInfo.name + (backendInfo.simd ? " with SIMD" : "") + " (" + backendInfo.reason + ")";
+}
+
 // The WebAssembly binary, fetched with its Subresource Integrity hash and
 // handed to TF.js as verified bytes: TF.js itself fetches it without a check.
 let wasmPrepared = null;
@@ -212,6 +345,12 @@ async function tryBackend(name, forced, lean) {
     if (problem && !(forced && /software-rendered/.test(problem))) return problem;
   }
   if (name === "wasm" && typeof WebAssembly !== "object") return "WebAssembly is not available";
+  if (name === "webgpu") {
+    // Checked before its script loads: a browser without an adapter fetches nothing of WebGPU's.
+    const problem = await webgpuProblem();
+    // A page that asks for webgpu gets it even on a software adapter; the model card says so.
+    if (problem && !(forced && /software/.test(problem))) return problem;
+  }
   try {
     const tf = await loadBackendScripts(name, lean);
     if (name === "wasm") await prepareWasm(tf);
@@ -234,11 +373,19 @@ const LARGE_MODEL_BYTES = 4e6;
 // cores, 0.3-1.4 ms up to 50k (the palette model: 23.5k), 1.8-3.3 ms at
 // 140-200k, 5.6-6 ms at 500k (benchmarks/backends.md).
 const SMALL_MODEL_MACS = 200000;
+// At or above this many multiply-adds per inference `auto` tries WebGPU, on a
+// hardware adapter only. Not measured on a real GPU (none was at hand: see the
+// Performance page); derived from what was measured: single-threaded WebAssembly
+// runs about 7 million multiply-adds per millisecond here (29.4 M in 4 ms,
+// benchmarks/backends.md), and a GPU answer costs a few milliseconds whatever the
+// model (submitting the dispatches, then reading the result back to the page),
+// so below some 30 M WebAssembly answers about as fast as a GPU round trip can.
+const WEBGPU_MIN_MACS = 30e6;
 
 // What the widgets of the page ask for: an explicit backend, the largest model,
 // and the backends whose kernels cover every op of every model (from the build).
 function pageRequest() {
-  let explicit = null, largest = 0, allowed = null, macs = 0, lean = true;
+  let explicit = null, largest = 0, allowed = null, macs = 0, lean = true, gpuMacs = 0;
   document.querySelectorAll(".tfjs-widget[data-config]").forEach((el) => {
     try {
       const config = JSON.parse(el.dataset.config);
@@ -248,18 +395,22 @@ function pageRequest() {
       largest = Math.max(largest, config.shippedBytes || 0);
       // A model the build could not count (TensorFlow's converter) is not known to be small.
       macs = Math.max(macs, typeof config.macs === "number" ? config.macs : Infinity);
+      // Nor is it known to be large enough for WebGPU.
+      gpuMacs = Math.max(gpuMacs, typeof config.macs === "number" ? config.macs : 0);
       if (Array.isArray(config.backends)) {
         allowed = allowed ? allowed.filter((b) => config.backends.includes(b)) : config.backends.slice();
       }
     } catch (err) { /* a broken widget reports itself */ }
   });
-  return { explicit, large: largest >= LARGE_MODEL_BYTES, small: macs <= SMALL_MODEL_MACS ? macs : null, allowed, lean };
+  return { explicit, large: largest >= LARGE_MODEL_BYTES, small: macs <= SMALL_MODEL_MACS ? macs : null, allowed, lean, gpuMacs };
 }
 
-async function chooseBackend({ explicit, large, small, allowed, lean }) {
+async function chooseBackend(request) {
+  const { explicit, large, small, allowed, lean } = request;
   const auto = large ? ["webgl", "wasm", "cpu"] : small !== null ? ["cpu", "wasm", "webgl"] : ["wasm", "webgl", "cpu"];
   let order = explicit ? [explicit, ...auto.filter((b) => b !== explicit)] : auto;
   const skipped = [];
+  order = await placeWebgpu(order, request, skipped);
   if (allowed) {
     order.filter((b) => !allowed.includes(b)).forEach((b) => skipped.push(b + " lacks kernels for ops of the models here"));
     order = order.filter((b) => allowed.includes(b));
@@ -269,7 +420,15 @@ async function chooseBackend({ explicit, large, small, allowed, lean }) {
     if (typeof outcome !== "string") {
       const tf = outcome.tf;
       let reason;
-      if (skipped.length) reason = skipped.join("; ");
+      if (explicit === "webgpu" && name !== "webgpu") reason = "backend: webgpu fell back to " + name + ": " + skipped.join("; ");
+      else if (skipped.length) reason = skipped.join("; ");
+      else if (name === "webgpu" && explicit) {
+        const note = await webgpuProblem();
+        reason = "backend: webgpu" + (note ? "; " + note : "");
+      }
+      else if (name === "webgpu") {
+        reason = "a model of " + request.gpuMacs.toLocaleString("en-US") + " multiply-adds per inference, and a hardware GPU";
+      }
       else if (explicit && name === "webgl" && webglProblem()) reason = "backend: webgl; " + webglProblem();
       else if (explicit) reason = "backend: " + explicit;
       else if (name === "webgl") reason = "a model over 4 MB, and a hardware GPU";
@@ -310,6 +469,8 @@ function loadTfScripts() {
 let backendChoice = null; // {key, promise}
 export async function loadTf() {
   const request = pageRequest();
+  // WebGPU that failed once on this visit is not tried again on the next page.
+  if (webgpuFailure) request.webgpuFailed = webgpuFailure;
   // Once the full TF.js is loaded it serves lean pages too (it is a superset).
   if (loadedRuntime === "full") request.lean = false;
   if (loadedRuntime === "lean" && !request.lean) {
@@ -320,7 +481,8 @@ export async function loadTf() {
     return new Promise(() => {});
   }
   const key = (request.explicit || (request.large ? "auto-large" : request.small !== null ? "auto-small" : "auto"))
-    + "|" + (request.allowed || []).join(",") + "|" + (request.lean ? "lean" : "full");
+    + "|" + (request.allowed || []).join(",") + "|" + (request.lean ? "lean" : "full")
+    + (request.gpuMacs >= WEBGPU_MIN_MACS ? "|gpu" : "");
   if (!backendChoice || backendChoice.key !== key) {
     const previous = backendChoice ? backendChoice.promise.catch(() => {}) : Promise.resolve();
     backendChoice = { key, promise: previous.then(() => chooseBackend(request)) };
@@ -423,8 +585,7 @@ class Instance {
           this.model = model;
           // Warm-up: the first inference compiles kernels; do it before a reader waits.
           await this.warmUp(tf);
-          this.el.querySelector(".tfjs-card-backend").textContent =
-            backendInfo.name + (backendInfo.simd ? " with SIMD" : "") + " (" + backendInfo.reason + ")";
+          this.el.querySelector(".tfjs-card-backend").textContent = describeBackend();
           if (this.widget.prepare) await this.widget.prepare();
           if (this.disposed) return;
           this.setState("ready");
@@ -460,6 +621,7 @@ class Instance {
   }
 
   async warmUp(tf) {
+    if (backendInfo.name === "webgpu") return warmUpOnWebgpu(this, tf);
     const zeros = this.config.inputs.map((s, i) => tf.zeros(s.map((d) => d ?? 1), this.inputDtype(i)));
     try {
       if (this.config.dynamic) tf.dispose(await this.model.executeAsync(zeros.length === 1 ? zeros[0] : zeros));
