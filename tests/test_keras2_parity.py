@@ -165,7 +165,7 @@ def cases() -> list[Case]:
     add(Case("bidirectional-masked-functional", masked_bidirectional, (7,), dtype="int32", low=1, high=12,
              prepare=masked_tokens, save="h5"))
     add(Case("gru-state-initial-state", recurrent_states_model, (6, 3), save="h5"))
-    return out
+    return out + attention_cases()
 
 
 def masked_bidirectional():
@@ -188,6 +188,74 @@ def recurrent_states_model():
     state = layers.Dense(4, activation="tanh")(layers.Flatten()(x))
     out, h = layers.GRU(4, return_state=True)(x, initial_state=[state])
     return randomized(tf_keras.Model(x, layers.Concatenate()([out, h, state])))
+
+
+def attention_cases() -> list[Case]:
+    """tf_keras's attention, normalisation, 3-D and augmentation layers (issue 19)."""
+    import tf_keras
+
+    from .test_native_layers import masked_inputs, uniform_inputs
+
+    layers = tf_keras.layers
+    out: list[Case] = []
+    add = out.append
+    # tf_keras's MultiHeadAttention: always the explicit path; a mask adds -1e9 (a fully masked
+    # row is a softmax of equal scores, not zeros)
+    add(Case("mha-self-causal", lambda: mha2((5, 8), None, {"num_heads": 2, "key_dim": 3}, {"use_causal_mask": True}), (5, 8), save="h5"))
+    add(Case("mha-cross-mask", lambda: mha2((5, 8), (6, 4), {"num_heads": 2, "key_dim": 3, "value_dim": 4, "output_shape": 6}, {}, mask=True),
+             None, save="h5", inputs=lambda rng: masked_inputs(rng, (5, 8), (6, 4))))
+    add(Case("mha-scores-nobias", lambda: mha2((5, 8), None, {"num_heads": 3, "key_dim": 2, "use_bias": False}, {"return_attention_scores": True}, scores=True),
+             (5, 8), save="h5"))
+    add(Case("mha-axes", lambda: mha2((3, 4, 6), None, {"num_heads": 2, "key_dim": 3, "attention_axes": (1, 2)}, {}), (3, 4, 6), save="h5"))
+    for cls, kw in [("Attention", {"use_scale": True}), ("Attention", {"score_mode": "concat"}), ("AdditiveAttention", {})]:
+        # causal, without masks: tf_keras takes only boolean masks, which the Node runner cannot feed
+        add(Case(f"{cls.lower()}-{'-'.join(kw) or 'default'}-causal", lambda cls=cls, kw=kw: dense_attention2(getattr(layers, cls)(**kw)),
+                 None, save="h5", inputs=lambda rng: uniform_inputs(rng, (5, 4), (5, 4), (5, 4))))
+    add(one(lambda: layers.LayerNormalization(center=False, scale=False), (3, 6), id="layernorm-both-off"))
+    add(one(lambda: layers.GroupNormalization(groups=2), (3, 3, 4), id="groupnorm"))
+    add(one(lambda: layers.UnitNormalization(), (3, 6), id="unit-normalization"))
+    add(one(lambda: layers.Conv1DTranspose(3, 3, strides=2, padding="same"), (5, 2), id="conv1d-transpose"))
+    add(one(lambda: layers.Conv3D(3, 2, strides=(1, 2, 1), padding="same", activation="relu"), (4, 5, 4, 2), id="conv3d"))
+    add(one(lambda: layers.Conv3DTranspose(2, 3, strides=2, padding="valid"), (2, 3, 2, 2), id="conv3d-transpose"))
+    add(one(lambda: layers.MaxPooling3D(2, padding="same"), (3, 5, 4, 2), id="maxpool3d-same"))
+    add(one(lambda: layers.AveragePooling3D((2, 1, 2)), (4, 3, 4, 2), id="avgpool3d"))
+    for cls, args in [("RandomFlip", ()), ("RandomRotation", (0.2,)), ("RandomZoom", (0.2,)), ("RandomContrast", (0.3,)),
+                      ("RandomTranslation", (0.1, 0.1)), ("RandomBrightness", (0.2,))]:
+        add(Case(f"augment-{cls}", lambda cls=cls, args=args: randomized(seq(getattr(layers, cls)(*args), layers.Conv2D(2, 3), layers.Flatten(), layers.Dense(3), shape=(8, 8, 3))),
+                 (8, 8, 3), low=0, high=1, save="h5"))
+    return out
+
+
+def mha2(q_shape, v_shape, kw, call, mask=False, scores=False):
+    """One tf_keras MultiHeadAttention on its own inputs, small random weights."""
+    import tf_keras
+
+    q = tf_keras.Input(q_shape)
+    inputs, extra = [q], dict(call)
+    value = q
+    if v_shape is not None:
+        value = tf_keras.Input(v_shape)
+        inputs.append(value)
+    if mask:
+        extra["attention_mask"] = tf_keras.Input((q_shape[0], (v_shape or q_shape)[0]))
+        inputs.append(extra["attention_mask"])
+    out = tf_keras.layers.MultiHeadAttention(**kw)(q, value, **extra)
+    return small(tf_keras.Model(inputs if len(inputs) > 1 else q, out[1] if scores else out))
+
+
+def dense_attention2(layer):
+    import tf_keras
+
+    q, v, k = tf_keras.Input((5, 4)), tf_keras.Input((5, 4)), tf_keras.Input((5, 4))
+    out = layer([q, v, k], use_causal_mask=True)
+    return small(tf_keras.Model([q, v, k], out))
+
+
+def small(model):
+    """Random weights of scale 0.3: attention's outputs stay near 1."""
+    rng = np.random.default_rng(13)
+    model.set_weights([0.3 * rng.normal(size=w.shape).astype("float32") for w in model.get_weights()])
+    return model
 
 
 def adapted_normalization():
@@ -246,7 +314,7 @@ def save_convert_run(cases: list[Case], root) -> dict[str, tuple[np.ndarray, obj
         except Exception as exc:  # noqa: BLE001 - reported by the case's own test
             failures[case.id] = f"conversion failed: {type(exc).__name__}: {exc}"
             continue
-        runs.append((case, folder / "tfjs", [x]))
+        runs.append((case, folder / "tfjs", x if isinstance(x, list) else [x]))
     got = run_models([(out, inputs) for _, out, inputs in runs])
     results = {case.id: (expected[case.id], result) for (case, _, _), result in zip(runs, got, strict=True)}
     results.update({key: (expected[key], message) for key, message in failures.items()})

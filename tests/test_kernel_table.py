@@ -172,6 +172,17 @@ COMMON_OPS = {
     "ArgMax",
     "Select",
     "SelectV2",
+    # attention (issue 19): masks, batched products of two tensors
+    "LogicalAnd",
+    "BroadcastTo",
+    # 3-D convolution and average pooling (MaxPooling3D is lowered to MaxPool: wasm's
+    # MaxPool3D pools a window of negative values to 1.2e-38)
+    "Conv3D",
+    "AvgPool3D",
+    # keras.ops nodes: positions, split
+    "OnesLike",
+    "Cumsum",
+    "SplitV",
 }
 
 

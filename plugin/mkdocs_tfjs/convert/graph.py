@@ -218,8 +218,10 @@ def _size(shape: Shape) -> int:
 
 def _macs(op: str, inputs: list[Tensor], shape: Shape) -> int:
     """Return the multiply-adds per example of one op (0 for the cheap element-wise ones)."""
-    if op in ("MatMul", "_FusedMatMul", "BatchMatMulV2"):
+    if op in ("MatMul", "_FusedMatMul"):
         return _size(shape[1:]) * int(inputs[1].shape[0])
+    if op == "BatchMatMulV2":  # a kernel [k, n], or a batch of matrices (attention)
+        return _size(shape[1:]) * int(inputs[0].shape[-1] or 0)
     if op in ("Conv2D", "_FusedConv2D"):
         kh, kw, channels, _ = inputs[1].shape
         return _size(shape[1:]) * kh * kw * channels

@@ -56,6 +56,14 @@ class KerasFile:
         """Return the weights of the layer at ``scope``, in Keras's variable order."""
         return self._weights.layer(scope)
 
+    def weight_parts(self, scope: tuple[str, ...]) -> dict[str, list[np.ndarray]]:
+        """Return the weights of the sublayers of the layer at ``scope``, by sublayer name.
+
+        MultiHeadAttention keeps its weights in its own EinsumDense layers
+        (``query``, ``key``, ``value``, ``attention_output``), not in its own variables.
+        """
+        return self._weights.parts(scope)
+
     @property
     def legacy(self) -> bool:
         """True for files written by Keras 2 (tf_keras), whose defaults differ."""
@@ -92,6 +100,9 @@ class _WeightStore:
     def layer(self, scope: tuple[str, ...]) -> list[np.ndarray]:
         raise NotImplementedError
 
+    def parts(self, scope: tuple[str, ...]) -> dict[str, list[np.ndarray]]:
+        return {}
+
 
 def _layer_list(config: dict[str, Any]) -> list[dict[str, Any]]:
     """Return the layers of a model config as Keras lists them in ``model.layers``."""
@@ -122,6 +133,17 @@ class _KerasH5Store(_WeightStore):
             return []
         own = _own_vars(group)
         return own if own else _inner_vars(group)
+
+    def parts(self, scope: tuple[str, ...]) -> dict[str, list[np.ndarray]]:
+        group = self._group(scope)
+        out: dict[str, list[np.ndarray]] = {}
+        for child in group if group is not None else []:
+            vars_ = group[child].get("vars") if hasattr(group[child], "get") else None
+            tag = vars_.attrs.get("name") if vars_ is not None else None
+            tag = tag.decode() if isinstance(tag, bytes) else tag
+            if child != "vars" and isinstance(tag, str) and len(vars_):
+                out[tag] = [np.asarray(vars_[key]) for key in sorted(vars_, key=int)]
+        return out
 
     def _group(self, scope: tuple[str, ...]) -> Any:
         path = ""
@@ -329,3 +351,16 @@ class _LegacyH5Store(_WeightStore):
             # layer L is named ``.../L/variable``.
             names = [n for n in names if n.split("/")[:-1][-1:] == [scope[-1]]]
         return [np.asarray(top[name]) for name in names]
+
+    def parts(self, scope: tuple[str, ...]) -> dict[str, list[np.ndarray]]:
+        # A sublayer's weight is named ``.../layer/sublayer/variable``.
+        top = self.group.get(scope[0])
+        if top is None:
+            return {}
+        out: dict[str, list[np.ndarray]] = {}
+        for raw in top.attrs["weight_names"]:
+            name = raw.decode() if isinstance(raw, bytes) else str(raw)
+            path = name.split("/")
+            if len(path) >= 3 and path[-3] == scope[-1]:
+                out.setdefault(path[-2], []).append(np.asarray(top[name]))
+        return out

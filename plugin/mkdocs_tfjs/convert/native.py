@@ -118,6 +118,26 @@ def _flatten_args(args: Any, refs: list[Ref]) -> Any:
     return args
 
 
+def _keras2_kwargs(kwargs: dict[str, Any], refs: list[Ref]) -> dict[str, Any]:
+    """Return a Keras 2 call's keyword arguments, ``[layer, node, index]`` tensors as refs.
+
+    tf_keras saves the tensors a layer takes by keyword (MultiHeadAttention's
+    ``value``, ``attention_mask``) as such triples in the node's fourth entry.
+    """
+    out: dict[str, Any] = {}
+    for key, value in kwargs.items():
+        if (
+            isinstance(value, list)
+            and len(value) == 3
+            and isinstance(value[0], str)
+            and all(isinstance(v, int) for v in value[1:])
+        ):
+            value = (value[0], int(value[1]), int(value[2]))
+            refs.append(value)
+        out[key] = value
+    return out
+
+
 def _first_node_index(entry: dict[str, Any], inbound_nodes: list[Any]) -> int:
     """Return the index that tensor references give the first saved call of a layer entry.
 
@@ -180,7 +200,12 @@ def _graph_nodes(config: dict[str, Any]) -> tuple[list[_Node], list[Ref], list[R
                 nodes.append(_Node(entry, index, refs, args, kwargs, mask_refs))
             else:  # Keras 2: a list of [layer, node, tensor, kwargs]
                 refs = [(str(r[0]), int(r[1]), int(r[2])) for r in inbound]
-                nodes.append(_Node(entry, index, refs, list(refs)))
+                args = list(refs)
+                kwargs = {}
+                for r in inbound:
+                    if len(r) > 3 and isinstance(r[3], dict):
+                        kwargs.update(_keras2_kwargs(r[3], refs))
+                nodes.append(_Node(entry, index, refs, args, kwargs))
     return (
         nodes,
         tensor_refs(body.get("input_layers", [])),
@@ -296,7 +321,8 @@ class _Walker:
             node.kwargs,
             load,
             self.keras.legacy,
-            masks,
+            masks=masks,
+            load_parts=lambda: self.keras.weight_parts(path),
         )
         try:
             out = lower(call)

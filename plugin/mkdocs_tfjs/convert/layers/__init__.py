@@ -11,7 +11,7 @@ it by name and never guesses.
 
 The functions live in one module per domain, named after the Keras package
 that defines the class (``keras/src/layers/<domain>/``): ``core``,
-``activations``, ``convolutional``, ``pooling``, ``normalization``,
+``activations``, ``attention``, ``convolutional``, ``pooling``, ``normalization``,
 ``reshaping``, ``merging``, ``preprocessing``, ``regularization``,
 ``recurrent``; keras.ops
 nodes are in ``ops``, keras.applications' own small layers in
@@ -30,6 +30,7 @@ from __future__ import annotations
 from . import (
     activations,
     applications,
+    attention,
     convolutional,
     core,
     merging,
@@ -54,6 +55,7 @@ __all__ = [
     "layer",
     "activations",
     "applications",
+    "attention",
     "convolutional",
     "core",
     "merging",

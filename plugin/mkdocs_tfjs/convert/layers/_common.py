@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ..graph import Graph, Tensor
+from ..graph import DType, Graph, Tensor
 from .registry import Call, Unsupported
 
 
@@ -151,3 +151,64 @@ def resize(call: Call, x: Tensor, height: int, width: int, method: str, hint: st
         hint,
         {"align_corners": False, "half_pixel_centers": True},
     )
+
+
+def reshape_tail(g: Graph, x: Tensor, keep: int, tail: list[int], hint: str) -> Tensor:
+    """Reshape the axes after the first ``keep`` of ``x`` to ``tail`` (static sizes).
+
+    The first ``keep`` sizes stay as they are; where more than one of them is
+    known only when the model runs (the batch and a sequence length), the
+    target shape is read from the input's own shape.
+    """
+    head = x.shape[:keep]
+    if sum(1 for d in head if d is None) <= 1:
+        return reshape(g, x, (*head, *tail), hint)
+    shape = g.op("Shape", [x], (x.rank,), hint + "/shape", dtype="int32")
+    leading = g.op(
+        "StridedSlice",
+        [shape, ints(g, [0], "begin0"), ints(g, [keep], f"end{keep}"), ints(g, [1], "stride1")],
+        (keep,),
+        hint + "/leading",
+        {
+            "shrink_axis_mask": 0,
+            "begin_mask": 0,
+            "end_mask": 0,
+            "ellipsis_mask": 0,
+            "new_axis_mask": 0,
+        },
+        dtype="int32",
+    )
+    target = g.op(
+        "ConcatV2",
+        [leading, ints(g, list(tail), "tail"), ints(g, 0, "axis")],
+        (keep + len(tail),),
+        hint + "/target",
+        {"N": 2},
+        dtype="int32",
+    )
+    return g.op("Reshape", [x, target], (*head, *tail), hint)
+
+
+def transpose(g: Graph, x: Tensor, perm: list[int], hint: str) -> Tensor:
+    """Permute the axes of ``x`` (nothing is added for the identity)."""
+    if list(perm) == list(range(x.rank)):
+        return x
+    return g.op("Transpose", [x, ints(g, perm, "perm")], tuple(x.shape[p] for p in perm), hint)
+
+
+def matmul(g: Graph, a: Tensor, b: Tensor, hint: str, adj_y: bool = False) -> Tensor:
+    """Batched ``a @ b`` (``b`` transposed in its last two axes with ``adj_y``).
+
+    TF.js flattens the batch axes of each side: they must be equal, or one
+    side must have none.
+    """
+    n = b.shape[-2] if adj_y else b.shape[-1]
+    batch = a.shape[:-2] if len(a.shape) >= len(b.shape) else b.shape[:-2]
+    return g.op(
+        "BatchMatMulV2", [a, b], (*batch, a.shape[-2], n), hint, {"adj_x": False, "adj_y": adj_y}
+    )
+
+
+def cast(g: Graph, x: Tensor, dtype: str, hint: str) -> Tensor:
+    """Cast ``x`` to ``dtype``."""
+    return g.op("Cast", [x], x.shape, hint, {"DstT": DType(dtype), "SrcT": DType(x.dtype)}, dtype)

@@ -1,4 +1,4 @@
-"""Convolutions: Conv1D/2D (groups included), depthwise, separable and transposed.
+"""Convolutions: Conv1D/2D/3D (2-D groups included), depthwise, separable and transposed.
 
 Each declares with ``folds=`` how a BatchNormalization after it folds into its
 kernel and bias. 1-D layers run as their 2-D form over one row.
@@ -19,6 +19,7 @@ from ._common import (
     ints,
     pair,
     require_channels_last,
+    reshape,
     same_or_valid,
 )
 from ._fused import biased, kernel_and_bias
@@ -341,3 +342,145 @@ def _dilated_transpose(
     flipped = np.ascontiguousarray(kernel[::-1, ::-1].transpose(0, 1, 3, 2))
     act = call.config.get("activation")
     return conv2d_op(call, padded, flipped, bias, act, [1, 1], dilations, "VALID")
+
+
+@layer("Conv1DTranspose", "Convolution1DTranspose")
+def conv1d_transpose(call: Call) -> Tensor:
+    """``Conv1DTranspose``, as ``Conv2DTranspose`` over one row."""
+    require_channels_last(call)
+    config = dict(call.config)
+    config["strides"] = [1, pair(call.get("strides", 1), 1)[0]]
+    config["dilation_rate"] = [1, pair(call.get("dilation_rate", 1), 1)[0]]
+    if call.get("output_padding") is not None:
+        config["output_padding"] = [0, pair(call.get("output_padding"), 1)[0]]
+    weights = call.load_weights
+
+    def load() -> list[np.ndarray]:
+        kernel, *rest = weights()
+        return [np.asarray(kernel)[None], *rest]
+
+    row = Call(
+        call.graph, call.name, config, [as_2d(call, call.x)], load_weights=load, legacy=call.legacy
+    )
+    return from_2d(call, conv2d_transpose(row))
+
+
+def _conv3d_op(
+    call: Call,
+    x: Tensor,
+    kernel: np.ndarray,
+    bias: np.ndarray | None,
+    strides: list[int],
+    dilations: list[int],
+    padding: str,
+) -> Tensor:
+    """Add a 3-D convolution [batch, d, h, w, c], its bias and the layer's activation."""
+    g = call.graph
+    shape = (
+        x.shape[0],
+        *(
+            conv_out(x.shape[1 + i], int(kernel.shape[i]), strides[i], dilations[i], padding)
+            for i in range(3)
+        ),
+        int(kernel.shape[4]),
+    )
+    out = g.op(
+        "Conv3D",
+        [x, call.const("kernel", kernel)],
+        shape,
+        call.hint("Conv3D"),
+        {
+            "strides": [1, *strides, 1],
+            "dilations": [1, *dilations, 1],
+            "padding": padding,
+            "data_format": "NDHWC",
+        },
+    )
+    if bias is not None:
+        out = binary(g, "AddV2", out, call.const("bias", bias), call.hint("BiasAdd"))
+    act = call.config.get("activation")
+    return activation(g, out, act, call.hint(activation_name(act) or ""), call.legacy)
+
+
+@layer("Conv3D", "Convolution3D")
+def conv3d(call: Call) -> Tensor:
+    """``Conv3D`` with strides, dilation and ``same``/``valid`` padding."""
+    require_channels_last(call)
+    if int(call.get("groups", 1)) != 1:
+        raise Unsupported("Conv3D with groups")
+    (kernel,), bias = kernel_and_bias(call)
+    strides, dilations = pair(call.get("strides", 1), 3), pair(call.get("dilation_rate", 1), 3)
+    return _conv3d_op(call, call.x, kernel, bias, strides, dilations, same_or_valid(call))
+
+
+@layer("Conv3DTranspose", "Convolution3DTranspose")
+def conv3d_transpose(call: Call) -> Tensor:
+    """``Conv3DTranspose``: zeros between the input's steps, then a 3-D convolution.
+
+    TF.js's graph converter has no 3-D transposed convolution op; this is its
+    definition: the stride-upsampled input, padded, convolved with the
+    flipped kernel (input and output channels swapped), as TensorFlow crops it.
+    """
+    require_channels_last(call)
+    g = call.graph
+    (kernel,), bias = kernel_and_bias(call)
+    strides, padding = pair(call.get("strides", 1), 3), same_or_valid(call)
+    if pair(call.get("dilation_rate", 1), 3) != [1, 1, 1]:
+        raise Unsupported("Conv3DTranspose with dilation_rate")
+    extra = call.get("output_padding")
+    extra = pair(extra, 3) if extra is not None else None
+    x = call.x
+    if any(d is None for d in x.shape[1:]):
+        raise Unsupported("Conv3DTranspose on an input whose sizes are not fixed")
+    pads = [[0, 0]]
+    for i in range(3):
+        n, s, k = x.shape[1 + i], strides[i], int(kernel.shape[i])
+        if extra is None:  # Keras's deconv_output_length
+            size = n * s if padding == "SAME" else n * s + max(k - s, 0)
+        else:
+            size = (n - 1) * s + k - 2 * (k // 2 if padding == "SAME" else 0) + extra[i]
+        x = _spread(call, x, 1 + i, s)
+        # TensorFlow's transpose is the gradient of a convolution of a `size` input: its
+        # output starts where that convolution's padding before ends.
+        total = max((-(-size // s) - 1) * s + k - size, 0) if padding == "SAME" else 0
+        before = k - 1 - total // 2
+        pads.append([before, size + k - 1 - x.shape[1 + i] - before])
+    pads.append([0, 0])
+    if any(p < 0 for pair_ in pads for p in pair_):
+        raise Unsupported("Conv3DTranspose with this output_padding")
+    shape = tuple(d if i in (0, 4) else d + sum(pads[i]) for i, d in enumerate(x.shape))
+    padded = g.op("Pad", [x, ints(g, pads, "paddings")], shape, call.hint("pad"))
+    flipped = np.ascontiguousarray(kernel[::-1, ::-1, ::-1].transpose(0, 1, 2, 4, 3))
+    return _conv3d_op(call, padded, flipped, bias, [1, 1, 1], [1, 1, 1], "VALID")
+
+
+def _spread(call: Call, x: Tensor, axis: int, stride: int) -> Tensor:
+    """Put ``stride - 1`` zeros between the steps of ``axis`` (a size n becomes (n-1)·s+1)."""
+    if stride == 1:
+        return x
+    g, n = call.graph, int(x.shape[axis])
+    split = reshape(
+        g, x, (*x.shape[: axis + 1], 1, *x.shape[axis + 1 :]), call.hint(f"split{axis}")
+    )
+    widths = [[0, 0]] * split.rank
+    widths[axis + 1] = [0, stride - 1]
+    wide = g.op(
+        "Pad",
+        [split, ints(g, widths, "paddings")],
+        (*x.shape[: axis + 1], stride, *x.shape[axis + 1 :]),
+        call.hint(f"zeros{axis}"),
+    )
+    joined = reshape(
+        g, wide, (*x.shape[:axis], n * stride, *x.shape[axis + 1 :]), call.hint(f"join{axis}")
+    )
+    size = (n - 1) * stride + 1
+    return g.op(
+        "Slice",
+        [
+            joined,
+            ints(g, [0] * x.rank, "begin"),
+            ints(g, [-1 if i != axis else size for i in range(x.rank)], f"size{axis}_{size}"),
+        ],
+        (*x.shape[:axis], size, *x.shape[axis + 1 :]),
+        call.hint(f"spread{axis}"),
+    )

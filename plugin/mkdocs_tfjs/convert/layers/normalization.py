@@ -1,4 +1,4 @@
-"""Normalization layers: batch (at inference), layer, RMS and unit normalization.
+"""Normalization layers: batch (at inference), layer, group, RMS and unit normalization.
 
 :func:`batchnorm_affine` is also what the walker folds into the layer before
 a BatchNormalization (see each handler's ``folds=``).
@@ -12,12 +12,14 @@ from ..graph import Tensor
 from ._common import (
     as_param,
     axes_list,
+    axis_of,
     binary,
     reduce,
+    reshape_tail,
     scalar,
     unary,
 )
-from .registry import Call, layer
+from .registry import Call, Unsupported, layer
 
 
 def batchnorm_affine(call: Call) -> tuple[np.ndarray, np.ndarray, list[int]]:
@@ -127,3 +129,46 @@ def unit_normalization(call: Call) -> Tensor:
         call.hint("inv_norm"),
     )
     return binary(g, "Mul", x, inv, call.hint())
+
+
+@layer("GroupNormalization")
+def group_normalization(call: Call) -> Tensor:
+    """``GroupNormalization(groups)`` over the channels (the last axis), as Keras computes it.
+
+    The channels split into [groups, channels / groups]; each group's mean and
+    variance run over every axis but the batch and the group.
+    """
+    g, x = call.graph, call.x
+    if axis_of(int(call.get("axis", -1)), x.rank) != x.rank - 1:
+        raise Unsupported("GroupNormalization over an axis other than the last")
+    channels = x.shape[-1]
+    groups = int(call.get("groups", 32))
+    groups = channels if groups == -1 else groups
+    size = channels // groups
+    grouped = reshape_tail(g, x, x.rank - 1, [groups, size], call.hint("grouped"))
+    axes = [a for a in range(1, grouped.rank) if a != grouped.rank - 2]
+    mean = reduce(g, "Mean", grouped, axes, True, call.hint("mean"))
+    variance = reduce(
+        g,
+        "Mean",
+        binary(g, "SquaredDifference", grouped, mean, call.hint("sq_diff")),
+        axes,
+        True,
+        call.hint("variance"),
+    )
+    epsilon = scalar(g, float(call.get("epsilon", 1e-3)), "epsilon")
+    inv = unary(
+        g, "Rsqrt", binary(g, "AddV2", variance, epsilon, call.hint("plus_eps")), call.hint("rsqrt")
+    )
+    weights = call.weights()
+    if call.get("scale", True):
+        gamma = call.const("gamma", weights.pop(0).reshape(groups, size))
+        inv = binary(g, "Mul", inv, gamma, call.hint("scaled"))
+    res = unary(g, "Neg", binary(g, "Mul", mean, inv, call.hint("mean_inv")), call.hint("res"))
+    if call.get("center", True):
+        beta = call.const("beta", weights.pop(0).reshape(groups, size))
+        res = binary(g, "AddV2", res, beta, call.hint("shifted"))
+    out = binary(
+        g, "AddV2", binary(g, "Mul", grouped, inv, call.hint("normalized")), res, call.hint("out")
+    )
+    return reshape_tail(g, out, x.rank - 1, [channels], call.hint())

@@ -1,16 +1,24 @@
-"""keras.ops nodes of a functional model (``ops.Add``...): ``x + 1`` or ``ops.gelu(x)``."""
+"""keras.ops nodes of a functional model (``ops.Add``...): ``x + 1``, ``ops.gelu(x)``, einsum."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
+
 from ..graph import DType, Tensor
 from ._common import (
     axes_list,
+    axis_of,
     binary,
+    cast,
+    ints,
+    matmul,
     nonzero,
     reduce,
+    reshape_tail,
     scalar,
+    transpose,
 )
 from .activations import gelu
 from .registry import LAYERS, Call, Unsupported, layer
@@ -95,3 +103,148 @@ def any_op(call: Call) -> Tensor:
     return g.op(
         "Greater", [largest, scalar(g, 0.0, "zero")], largest.shape, call.hint(), dtype="bool"
     )
+
+
+@layer("ops.OnesLike")
+def ones_like(call: Call) -> Tensor:
+    """``keras.ops.ones_like(x)``, in ``x``'s dtype (or the one given)."""
+    x, dtype = call.x, _dtype(call.get("dtype"), call.x.dtype)
+    return call.graph.op("OnesLike", [x], x.shape, call.hint(), {"T": DType(dtype)}, dtype)
+
+
+@layer("ops.Cumsum")
+def cumsum(call: Call) -> Tensor:
+    """``keras.ops.cumsum(x, axis)`` (``axis=None`` sums the flattened tensor: refused)."""
+    x = call.x
+    if call.config.get("axis") is None:
+        raise Unsupported("cumsum over the flattened tensor (axis=None)")
+    dtype = _dtype(call.get("dtype"), x.dtype)
+    if dtype != x.dtype:
+        x = cast(call.graph, x, dtype, call.hint("cast"))
+    axis = axis_of(int(call.config["axis"]), x.rank)
+    return call.graph.op(
+        "Cumsum",
+        [x, ints(call.graph, axis, f"axis{axis}")],
+        x.shape,
+        call.hint(),
+        {"exclusive": False, "reverse": False},
+        dtype,
+    )
+
+
+def _dtype(value: object, default: str) -> str:
+    if value is None:
+        return default
+    name = str(value.get("config", {}).get("name") if isinstance(value, dict) else value)
+    return "int32" if "int" in name else "bool" if name == "bool" else "float32"
+
+
+@layer("ops.Transpose")
+def transpose_op(call: Call) -> Tensor:
+    """``keras.ops.transpose(x, axes)`` (reversed axes by default)."""
+    axes = call.config.get("axes")
+    perm = [axis_of(int(a), call.x.rank) for a in axes] if axes else list(range(call.x.rank))[::-1]
+    return transpose(call.graph, call.x, perm, call.hint())
+
+
+@layer("ops.Matmul")
+def matmul_op(call: Call) -> Tensor:
+    """``keras.ops.matmul(a, b)``: batch axes equal on both sides, or a matrix on one."""
+    a, b = _operands(call)
+    if a.rank < 2 or b.rank < 2:
+        raise Unsupported("matmul of a vector")
+    if a.rank > 2 and b.rank > 2 and a.shape[:-2] != b.shape[:-2]:
+        raise Unsupported(
+            f"matmul broadcasting batch axes {a.shape[:-2]} against {b.shape[:-2]}"
+            " (TF.js multiplies equal batches, or a matrix)"
+        )
+    if a.rank == 2 and b.rank > 2:
+        raise Unsupported("matmul of a matrix by a batch of matrices")
+    return matmul(call.graph, a, b, call.hint())
+
+
+@layer("ops.Split")
+def split(call: Call) -> list[Tensor]:
+    """``keras.ops.split(x, sections or indices, axis)``: equal parts, or cut at indices."""
+    g, x = call.graph, call.x
+    axis = axis_of(int(call.get("axis", 0)), x.rank)
+    size = x.shape[axis]
+    spec = call.config["indices_or_sections"]
+    if isinstance(spec, int):
+        if size is None or size % spec:
+            raise Unsupported(f"split of an axis of size {size} into {spec} equal parts")
+        sizes = [size // spec] * spec
+    else:
+        if size is None:
+            raise Unsupported("split at indices of an axis whose size is not fixed")
+        cuts = [0, *[int(i) for i in spec], size]
+        sizes = [b - a for a, b in zip(cuts, cuts[1:], strict=False)]
+    node = g.op(
+        "SplitV",
+        [x, ints(g, sizes, "size_splits"), ints(g, axis, f"axis{axis}")],
+        x.shape,
+        call.hint(),
+        {"num_split": len(sizes)},
+        x.dtype,
+    )
+    return [
+        Tensor(node.name if i == 0 else f"{node.name}:{i}", _with(x.shape, axis, n), x.dtype)
+        for i, n in enumerate(sizes)
+    ]
+
+
+def _with(shape: tuple, axis: int, size: int) -> tuple:
+    return (*shape[:axis], size, *shape[axis + 1 :])
+
+
+@layer("ops.Einsum")
+def einsum(call: Call) -> Tensor:
+    """``keras.ops.einsum`` of two operands, as a batched matmul with transposes and reshapes.
+
+    Each letter is a batch axis (in both operands and the output), a summed axis
+    (in both operands only) or a free axis of one operand (and the output): the
+    attention patterns (``bqhd,bkhd->bhqk``, ``bhqk,bkhd->bqhd``, ``bij,jk->bik``).
+    Anything else (one operand, ``...``, a letter twice in an operand, a letter
+    summed in one operand only) is refused: TF.js's Einsum kernel is not on wasm.
+    """
+    g = call.graph
+    equation = str(call.config["subscripts"]).replace(" ", "")
+    if "->" not in equation or "." in equation or equation.count(",") != 1:
+        raise Unsupported(f"einsum `{equation}` (two operands and an explicit output only)")
+    left, out = equation.split("->")
+    sa, sb = left.split(",")
+    a, b = _operands(call)
+    if any(len(set(s)) != len(s) for s in (sa, sb, out)) or (len(sa), len(sb)) != (a.rank, b.rank):
+        raise Unsupported(f"einsum `{equation}` (a letter twice in one operand)")
+    batch = [c for c in sa if c in sb and c in out]
+    summed = [c for c in sa if c in sb and c not in out]
+    free_a = [c for c in sa if c not in sb]
+    free_b = [c for c in sb if c not in sa]
+    if any(c not in out for c in free_a + free_b) or set(out) != set(batch + free_a + free_b):
+        raise Unsupported(f"einsum `{equation}` (a letter summed in one operand only)")
+    sizes = {c: d for s, t in ((sa, a), (sb, b)) for c, d in zip(s, t.shape, strict=True)}
+    if any(sizes[c] is None for c in summed + free_a + free_b):
+        raise Unsupported(f"einsum `{equation}` on axes whose sizes are not fixed")
+
+    def prod(letters: list[str]) -> int:
+        return int(np.prod([sizes[c] for c in letters], dtype=np.int64))
+
+    x = transpose(g, a, [sa.index(c) for c in batch + free_a + summed], call.hint("a"))
+    x = reshape_tail(g, x, len(batch), [prod(free_a), prod(summed)], call.hint("a/matrix"))
+    y = transpose(g, b, [sb.index(c) for c in batch + summed + free_b], call.hint("b"))
+    y = reshape_tail(g, y, len(batch), [prod(summed), prod(free_b)], call.hint("b/matrix"))
+    if not batch:
+        product = g.op(
+            "MatMul",
+            [x, y],
+            (prod(free_a), prod(free_b)),
+            call.hint("product"),
+            {"transpose_a": False, "transpose_b": False},
+        )
+    else:
+        product = matmul(g, x, y, call.hint("product"))
+    order = batch + free_a + free_b
+    full = reshape_tail(
+        g, product, len(batch), [sizes[c] for c in free_a + free_b], call.hint("unflat")
+    )
+    return transpose(g, full, [order.index(c) for c in out], call.hint())

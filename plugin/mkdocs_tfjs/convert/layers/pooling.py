@@ -1,4 +1,4 @@
-"""Pooling: max and average, 1-D and 2-D, and the global poolings (1-D to 3-D)."""
+"""Pooling: max and average, 1-D to 3-D, and the global poolings (1-D to 3-D)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ from ._common import (
     pair,
     reduce,
     require_channels_last,
+    reshape,
     same_or_valid,
 )
-from .registry import LAYERS, Call
+from .registry import LAYERS, Call, Unsupported
 
 
 def pool(
@@ -88,6 +89,58 @@ def _global_pool(op: str, spatial: int) -> Callable[[Call], Tensor]:
 
     lower.__doc__ = f"Global pooling as ``{op}`` over the spatial axes."
     return lower
+
+
+def _pool3d(op: str) -> Callable[[Call], Tensor]:
+    def lower(call: Call) -> Tensor:
+        require_channels_last(call)
+        size = pair(call.get("pool_size", 2), 3)
+        strides = pair(call.get("strides") or size, 3)
+        padding, x = same_or_valid(call), call.x
+        if op == "MaxPool3D":
+            return _max_pool3d(call, x, size, strides, padding)
+        shape = (
+            x.shape[0],
+            *(conv_out(x.shape[1 + i], size[i], strides[i], 1, padding) for i in range(3)),
+            x.shape[4],
+        )
+        attrs = {
+            "ksize": [1, *size, 1],
+            "strides": [1, *strides, 1],
+            "padding": padding,
+            "data_format": "NDHWC",
+        }
+        return call.graph.op(op, [x], shape, call.hint(op), attrs)
+
+    lower.__doc__ = f"3-D pooling as ``{op}``."
+    return lower
+
+
+def _max_pool3d(call: Call, x: Tensor, size: list[int], strides: list[int], padding: str) -> Tensor:
+    """3-D max pooling as 2-D max pooling over rows and columns, then over depth.
+
+    A box's maximum is the maximum over depth of each slice's maximum, and
+    TensorFlow's padding is per axis, so this is exact. TF.js's WebAssembly
+    MaxPool3D starts each window at the smallest positive float, not at minus
+    infinity: a window of negative values pools to 1.2e-38 there.
+    """
+    g = call.graph
+    batch, depth, height, width, channels = x.shape
+    if None in (depth, height, width, channels):
+        raise Unsupported("MaxPooling3D on an input whose sizes are not fixed")
+    slices = reshape(g, x, (None, height, width, channels), call.hint("slices"))
+    pooled = pool(call, "MaxPool", slices, size[1:], strides[1:], padding)
+    rows, cols = pooled.shape[1], pooled.shape[2]
+    stacked = reshape(g, pooled, (batch, depth, rows * cols, channels), call.hint("stacked"))
+    deep = pool(call, "MaxPool", stacked, [size[0], 1], [strides[0], 1], padding)
+    return reshape(g, deep, (batch, deep.shape[1], rows, cols, channels), call.hint())
+
+
+for _name, _short, _op in (
+    ("MaxPooling", "MaxPool", "MaxPool3D"),
+    ("AveragePooling", "AvgPool", "AvgPool3D"),
+):
+    LAYERS[f"{_name}3D"] = LAYERS[f"{_short}3D"] = _pool3d(_op)
 
 
 # GlobalAvgPool2D, GlobalMaxPool2D... are Keras's aliases of the same classes.

@@ -106,3 +106,62 @@ def normalization(call: Call) -> Tensor:
         call.const("std", std),
         call.hint(),
     )
+
+
+#: The random augmentation layers: each returns its input as it is at inference
+#: (read in Keras 3's and tf_keras's sources, and checked numerically). AutoContrast
+#: acts at inference too and is not among them; RandomCrop has its own function.
+AUGMENTATIONS = (
+    "AugMix",
+    "CutMix",
+    "MaxNumBoundingBoxes",
+    "MixUp",
+    "RandAugment",
+    "RandomBrightness",
+    "RandomColorDegeneration",
+    "RandomColorJitter",
+    "RandomContrast",
+    "RandomElasticTransform",
+    "RandomErasing",
+    "RandomFlip",
+    "RandomGaussianBlur",
+    "RandomGrayscale",
+    "RandomHeight",
+    "RandomHue",
+    "RandomInvert",
+    "RandomPerspective",
+    "RandomPosterization",
+    "RandomRotation",
+    "RandomSaturation",
+    "RandomSharpness",
+    "RandomShear",
+    "RandomTranslation",
+    "RandomWidth",
+    "RandomZoom",
+    "Solarization",
+)
+
+
+@layer(*AUGMENTATIONS)
+def augmentation_at_inference(call: Call) -> Tensor:
+    """Pass the images on as they are, as a random augmentation layer does at inference."""
+    return call.x
+
+
+@layer("RandomCrop")
+def random_crop(call: Call) -> Tensor:
+    """``RandomCrop(height, width)`` at inference, as each Keras runs it.
+
+    tf_keras takes the largest centred crop of the target's aspect ratio and
+    resizes it (bilinear) to the target size. Keras 3 (3.15) returns the image
+    as it is, whatever its own documentation and static shape say.
+    """
+    if not call.legacy:
+        return call.x
+    require_channels_last(call)
+    height, width = int(call.config["height"]), int(call.config["width"])
+    h, w = call.x.shape[1], call.x.shape[2]
+    if h is None or w is None:
+        raise Unsupported("RandomCrop on an input whose height or width is not fixed")
+    cropped = center_crop_to(call, call.x, *_aspect_crop(h, w, height, width), "crop")
+    return resize(call, cropped, height, width, "bilinear", call.hint())

@@ -43,6 +43,26 @@ class Call:
     legacy: bool = False
     masks: list[Tensor | None] = field(default_factory=list)
     out_masks: list[Tensor | None] | None = None
+    #: The weights of the layer's own sublayers by name (MultiHeadAttention's ``query``...).
+    load_parts: Callable[[], dict[str, list[np.ndarray]]] = lambda: {}
+
+    def tensor(self, value: Any) -> Tensor | None:
+        """Return the input tensor an argument of the call stands for (None if it is none).
+
+        ``args`` and ``kwargs`` hold ``(layer, node, index)`` references where
+        Keras passed a tensor; ``inputs`` holds those tensors in the same order.
+        """
+        refs = _refs_in([self.args, self.kwargs])
+        if not isinstance(value, tuple) or value not in refs:
+            return None
+        return self.inputs[refs.index(value)]
+
+    def parts(self) -> dict[str, list[np.ndarray]]:
+        """Return the sublayers' weights, float32, by sublayer name."""
+        return {
+            name: [np.asarray(w, dtype=np.float32) for w in weights]
+            for name, weights in self.load_parts().items()
+        }
 
     @property
     def x(self) -> Tensor:
@@ -70,6 +90,17 @@ class Call:
     def const(self, suffix: str, value: Any, dtype: str = "float32") -> Tensor:
         """Add a constant named after this layer."""
         return self.graph.const(self.hint(suffix), value, dtype)
+
+
+def _refs_in(value: Any) -> list[tuple]:
+    """Return the tensor references in nested args, in the walker's order."""
+    if isinstance(value, tuple):
+        return [value]
+    if isinstance(value, dict):
+        return [r for v in value.values() for r in _refs_in(v)]
+    if isinstance(value, list):
+        return [r for v in value for r in _refs_in(v)]
+    return []
 
 
 @dataclass(frozen=True)
