@@ -337,7 +337,13 @@ def test_keras2_layer_matches_tf_keras(results, case):
     assert not isinstance(got, str), got
     assert got[0].shape == expected.shape
     error = relative_error(got[0], expected)
-    assert error <= TOL, f"max error {error:.3g} > {TOL}"
+    limit = AUGMENT_TOL if case.id.startswith("augment-") else TOL
+    assert error <= limit, f"max error {error:.3g} > {limit}"
+
+
+#: The augmentation cases: the convolution and dense after the identity sum 108 and 72
+#: products of unscaled random weights; measured up to 6.0e-6 relative (RandomBrightness).
+AUGMENT_TOL = 8e-6
 
 
 def relative_error(got: np.ndarray, expected: np.ndarray) -> float:

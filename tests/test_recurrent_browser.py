@@ -123,7 +123,7 @@ def test_sunspot_demo_page_shows_keras_forecast(tmp_path, serve, open_page):
     page, log = open_page(serve(project.site), wait_ready="tfjs-sliders-1")
     model = keras.models.load_model(ROOT / "models" / "sunspots" / "forecast.keras", compile=False)
     start = np.array([[float(v) for v in re.findall(r"value: ([\d.]+)\}", block)]], "float32")
-    shown = page.locator("#tfjs-sliders-1 .tfjs-sliders-values").text_content()
+    shown = page.locator("#tfjs-sliders-1 .tfjs-values").text_content()
     assert f"{float(model(start)[0, 0]):.1f}" in shown, shown
     series = sunspots.load_pandas().data["SUNACTIVITY"].to_numpy().astype("float32")
     held_out = np.stack([series[i : i + 11] for i in range(len(series) - 51, len(series) - 11)])

@@ -134,7 +134,7 @@ def test_demo_pages_pass_axe_and_are_screenshotted_in_both_schemes(demo_url, ope
             assert rgb(swatch.evaluate("e => getComputedStyle(e).backgroundColor")) in present
     elif name == "sunspots":
         # A number, not bars: the forecast is shown.
-        assert re.search(r"\d+\.\d", page.locator(f"#{widget_id} .tfjs-sliders-values").text_content())
+        assert re.search(r"\d+\.\d", page.locator(f"#{widget_id} .tfjs-values").text_content())
     else:
         # The top-k bars are drawn in their fill colour.
         assert rgb(page.evaluate(BACKGROUND, f"#{widget_id} .tfjs-bar-fill")) in present

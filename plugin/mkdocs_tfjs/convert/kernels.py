@@ -26,7 +26,7 @@ def table() -> dict[str, Any]:
 
 
 def backends() -> tuple[str, ...]:
-    """Return the backend names in the table's fixed order: webgl, wasm, cpu."""
+    """Return the backend names in the table's fixed order: webgl, wasm, cpu, webgpu."""
     return tuple(table()["backend_order"])
 
 
