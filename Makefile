@@ -20,6 +20,7 @@ models: setup
 	.venv/bin/python models/digit-vae/train.py
 	.venv/bin/python models/digit-denoiser/train.py
 	.venv/bin/python models/sunspots/train.py
+	.venv/bin/python models/spam/train.py
 
 benchmark: setup
 	.venv/bin/python benchmarks/run.py

@@ -58,7 +58,9 @@ def core_exports() -> list[str]:
     """Return what `window.tf` holds: every `tf.<name>` runtime.js and the built-in widgets call."""
     names = set()
     for source in sorted(p for folder in BROWSER_CODE for p in folder.glob("*.js")):
-        names |= set(re.findall(r"\btf\.([A-Za-z_][A-Za-z0-9_]*)", source.read_text()))
+        # Comments name TensorFlow's own functions (preprocess.js: `tf.strings.lower`), not calls.
+        code = re.sub(r"/\*.*?\*/|//[^\n]*", "", source.read_text(), flags=re.S)
+        names |= set(re.findall(r"\btf\.([A-Za-z_][A-Za-z0-9_]*)", code))
     # tf.wasm is the backend's namespace (the wasm file only); loadGraphModel is the converter's.
     return sorted(names - {"wasm", "loadGraphModel"})
 

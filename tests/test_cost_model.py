@@ -91,6 +91,7 @@ DEMO_BACKENDS = {
     "demos/sliders/": ("cpu", "the models here need at most 368 multiply-adds per inference: " + SMALL),
     "demos/pictures/": ("wasm", WASM),
     "demos/sunspots/": ("cpu", "the models here need at most 8,224 multiply-adds per inference: " + SMALL),
+    "demos/text/": ("cpu", "the models here need at most 196,672 multiply-adds per inference: " + SMALL),
     "custom-widgets/": ("cpu", "the models here need at most 48 multiply-adds per inference: " + SMALL),
 }
 

@@ -16,7 +16,8 @@ DEMO_PAGES = {"palette": ("demos/palette/", "tfjs-palette-1"),
               "handwriting": ("demos/handwriting/", "tfjs-handwriting-1"),
               "image": ("demos/image/", "tfjs-image-1"),
               "pictures": ("demos/pictures/", "tfjs-image-1"),
-              "sunspots": ("demos/sunspots/", "tfjs-sliders-1")}
+              "sunspots": ("demos/sunspots/", "tfjs-sliders-1"),
+              "text": ("demos/text/", "tfjs-text-1")}
 
 
 def hexes(page, widget_id: str) -> str:

@@ -22,7 +22,7 @@ def test_every_folder_under_widgets_is_a_part_with_its_module_template_and_style
             assert {f"{part.name}.js", f"{part.name}.html"} <= names, part.name
         if part.script:  # an output part with a module of its own
             assert {part.script, part.template} <= names, part.name
-    assert list(WIDGETS) == ["palette", "generator", "handwriting", "image", "sliders"]
+    assert list(WIDGETS) == ["palette", "generator", "handwriting", "image", "sliders", "text"]
 
 
 def test_the_widgets_import_without_the_spec():

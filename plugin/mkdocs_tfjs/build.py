@@ -25,7 +25,7 @@ import numpy as np
 
 from . import runtime
 from .cache import ModelCache, publish
-from .convert import choose_converter, kernels, load_tensorflow
+from .convert import PREPROCESS_FILE, choose_converter, kernels, load_tensorflow
 from .convert.keras_config import all_layer_names, read_config
 from .convert.measure import describe_cost
 from .directive import find_blocks, read_block, replace_blocks
@@ -478,6 +478,10 @@ class SiteBuild:
             "root": root,
             **spec.widget.browser_config(spec, info),
         }
+        if PREPROCESS_FILE in info.files:
+            # The model's own text or lookup layers, which the page runs before the graph
+            # (only such a model's configuration names them: other pages are unchanged).
+            config["preprocessing"] = f"{root}{MODELS_DIR}/{model_folder(info)}/{PREPROCESS_FILE}"
         return {
             "id": spec.id,
             "widget": spec.widget.name,
@@ -487,7 +491,7 @@ class SiteBuild:
             "config": config,
             "model": {
                 "source": spec.model,
-                "inputs_text": ", ".join(t.describe() for t in info.inputs),
+                "inputs_text": ", ".join(info.describe_input(i) for i in range(len(info.inputs))),
                 "outputs_text": ", ".join(t.describe() for t in info.outputs),
                 "params": info.params,
                 "shipped_bytes": info.shipped_bytes,

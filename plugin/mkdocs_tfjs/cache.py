@@ -143,6 +143,7 @@ class ModelCache:
                 macs=data.get("userDefinedMetadata", {}).get("macs"),
                 output_activation=result["output_activation"],
                 quantization_cost=result.get("quantization_cost"),
+                preprocess=result.get("preprocess") or [],
             )
             # info.json is written last: an entry without it is never trusted.
             (out / INFO).write_text(json.dumps(info.to_json(), indent=1))

@@ -60,6 +60,14 @@ class ModelInfo:
     #: What float16 and uint8 weights move the outputs by, measured at conversion
     #: (``convert/measure.py``); None where TensorFlow's converter wrote the model.
     quantization_cost: dict[str, Any] | None = None
+    #: Per input, where the page runs the model's own text or lookup layer before the
+    #: graph (``preprocess.json``): ``{layer, dtype, shape}`` of the raw input, else None.
+    #: Empty when no input has one.
+    preprocess: list[dict[str, Any] | None] = field(default_factory=list)
+
+    def raw_input(self, index: int) -> dict[str, Any] | None:
+        """Return ``{layer, dtype, shape}`` of input ``index`` where the page preprocesses it."""
+        return self.preprocess[index] if index < len(self.preprocess) else None
 
     def to_json(self) -> dict[str, Any]:
         """Return a JSON-ready dict (the cache's ``info.json``)."""
@@ -77,9 +85,18 @@ class ModelInfo:
         ]
         return cls(**data)
 
+    def describe_input(self, index: int) -> str:
+        """Return input ``index`` as authors read it: its shape, or the raw text it takes."""
+        raw = self.raw_input(index)
+        if raw is None:
+            return self.inputs[index].describe()
+        shape = TensorInfo("", raw["dtype"], tuple(raw["shape"])).describe()
+        kind = "strings" if raw["dtype"] == "string" else "integers"
+        return f"{kind} {shape} (through its {raw['layer']})"
+
     def describe_io(self) -> str:
         """Return e.g. ``takes [batch, 5] and returns [batch, 15]``."""
-        ins = ", ".join(t.describe() for t in self.inputs) or "no inputs"
+        ins = ", ".join(self.describe_input(i) for i in range(len(self.inputs))) or "no inputs"
         outs = ", ".join(t.describe() for t in self.outputs) or "no outputs"
         return f"takes {ins} and returns {outs}"
 

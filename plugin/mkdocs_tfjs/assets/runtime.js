@@ -509,6 +509,7 @@ class Instance {
     this.inferences = 0;
     this.observations = 0; // IntersectionObserver entries seen for the element
     this.busy = 0; // coalesced functions running (see coalesce)
+    this.preprocessors = null; // the model's own text or lookup layers (see loadPreprocessing)
     this.idleWaiters = [];
     this.readyPromise = new Promise((resolve, reject) => {
       this.resolveReady = (value) => { this.settled = true; resolve(value); };
@@ -533,6 +534,8 @@ class Instance {
       // arrays, typed arrays or tensors.
       options: this.config.options || {},
       predict: (input) => self.predict(input),
+      // A model input's own preprocessing (text to token indices), or null: see preprocess.js.
+      preprocessor: (index = 0) => (self.preprocessors ? self.preprocessors[index] : null),
       runtime: { loadScript },
       // For inputs that hand the model's output on: the output part `show:` names.
       outputPart: () => loadOutputPart(self.el, self.config.output, (text) => self.setStatus(text)),
@@ -583,6 +586,8 @@ class Instance {
           model = await loadModel(tf, this.el, this.config);
           if (this.disposed) { model.dispose(); return; }
           this.model = model;
+          if (this.config.preprocessing) await this.loadPreprocessing();
+          if (this.disposed) return;
           // Warm-up: the first inference compiles kernels; do it before a reader waits.
           await this.warmUp(tf);
           this.el.querySelector(".tfjs-card-backend").textContent = describeBackend();
@@ -598,6 +603,27 @@ class Instance {
       })();
     }
     return this.readyPromise;
+  }
+
+  // The model's own text or lookup layers, which the build took out of the graph
+  // (preprocess.json); preprocess.js runs them, and loads only for such a model.
+  async loadPreprocessing() {
+    const url = new URL(this.config.preprocessing, document.baseURI).href;
+    const [module, data] = await Promise.all([
+      import(new URL("preprocess.js", import.meta.url).href),
+      fetch(url, { credentials: "same-origin" }).then((response) => {
+        if (!response.ok) throw new Error("the model's preprocessing (" + url + ") answered " + response.status);
+        return response.json();
+      }),
+    ]);
+    this.preprocessors = module.makePreprocessors(data);
+  }
+
+  // What the graph takes for the raw inputs (text, say) a model with its own
+  // preprocessing gets: nested arrays, one per input.
+  encode(inputs) {
+    if (!this.preprocessors) return inputs;
+    return inputs.map((x, i) => (this.preprocessors[i] ? this.preprocessors[i].encode(x) : x));
   }
 
   fail(err) {
@@ -710,11 +736,14 @@ class Instance {
 
   callWith(tf, call, input) {
     const count = this.config.inputs.length;
-    const given = count === 1 ? [input] : input;
-    if (!Array.isArray(given) || given.length !== count) {
+    const raw = count === 1 ? [input] : input;
+    if (!Array.isArray(raw) || raw.length !== count) {
       throw new Error("predict: the model takes " + count + " inputs: give a list of " + count
         + " (nested arrays, typed arrays or tensors), one per input");
     }
+    // Text for an input the page preprocesses (the model's own TextVectorization) becomes
+    // what the graph takes; other inputs pass as they are.
+    const given = this.encode(raw);
     return call(given.map((x, i) => this.inputTensor(tf, x, i)));
   }
 
@@ -1162,6 +1191,8 @@ window.tfjsWidgets = {
     if (mounted && mounted.el.isConnected && !navigationPending()) return mounted.predict(input);
     return instanceFor(id).then((instance) => instance.predict(input));
   },
+  // What the graph takes for raw inputs (a model's own text preprocessing applied), one per input.
+  encode: async (id, inputs) => { const instance = await instanceFor(id); await instance.load(); return instance.encode(inputs); },
   backend: () => ({ ...backendInfo }),
   // Widget-specific state for debugging and tests (e.g. what the model last saw).
   inspect: (id) => {

@@ -40,6 +40,8 @@ MEASURE_VERSION = "1"
 #: Bump when what the plugin adds to TensorFlow's converter (the graph repairs, what is read
 #: from the graph) changes for the same model (part of the cache key).
 TENSORFLOW_PATH_VERSION = "3"
+#: The page's text and lookup preprocessing of a model's inputs, beside model.json (``strings.py``).
+PREPROCESS_FILE = "preprocess.json"
 #: The Pythons the ``[tensorflow]`` extra installs on: tensorflowjs has no release for 3.13.
 EXTRA_PYTHONS = ((3, 11), (3, 12))
 
@@ -180,6 +182,7 @@ def convert_model(
         "output_activation": result.get("output_activation"),
         # What float16 and uint8 weights cost in outputs; the native converter measures it.
         "quantization_cost": result.get("quantization_cost"),
+        "preprocess": result.get("preprocess") or [],
     }
 
 

@@ -22,7 +22,7 @@ import io
 import pickle
 import re
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -51,10 +51,22 @@ class KerasFile:
     config: dict[str, Any]
     keras_version: str
     _weights: _WeightStore
+    #: The ``assets/`` members of a ``.keras`` archive (a lookup layer's vocabulary.txt).
+    _assets: dict[str, bytes] = field(default_factory=dict)
 
     def weights(self, scope: tuple[str, ...]) -> list[np.ndarray]:
         """Return the weights of the layer at ``scope``, in Keras's variable order."""
         return self._weights.layer(scope)
+
+    def variable(self, scope: tuple[str, ...], key: str) -> np.ndarray | None:
+        """Return the variable a layer saved under its own name (``idf_weights``), if any."""
+        return self._weights.named(scope, key)
+
+    def asset(self, scope: tuple[str, ...], name: str) -> str | None:
+        """Return the text of an asset the layer at ``scope`` saved (``vocabulary.txt``)."""
+        path = self._weights.path(scope)
+        data = self._assets.get(f"assets/{path}/{name}") if path else None
+        return None if data is None else data.decode("utf-8")
 
     def weight_parts(self, scope: tuple[str, ...]) -> dict[str, list[np.ndarray]]:
         """Return the weights of the sublayers of the layer at ``scope``, by sublayer name.
@@ -93,12 +105,20 @@ def read_keras_file(path: Path, label: str) -> KerasFile:
                 f"(found {', '.join(sharded) or 'no weights'}); save it again with "
                 "model.save('name.keras') without sharding"
             )
-    return KerasFile(config, version, store)
+        assets = {n: archive.read(n) for n in names if n.startswith("assets/")}
+    return KerasFile(config, version, store, assets)
 
 
 class _WeightStore:
     def layer(self, scope: tuple[str, ...]) -> list[np.ndarray]:
         raise NotImplementedError
+
+    def named(self, scope: tuple[str, ...], key: str) -> np.ndarray | None:
+        return None
+
+    def path(self, scope: tuple[str, ...]) -> str | None:
+        """Return the layer's path in a .keras archive (``layers/text_vectorization``)."""
+        return None
 
     def parts(self, scope: tuple[str, ...]) -> dict[str, list[np.ndarray]]:
         return {}
@@ -134,6 +154,14 @@ class _KerasH5Store(_WeightStore):
         own = _own_vars(group)
         return own if own else _inner_vars(group)
 
+    def named(self, scope: tuple[str, ...], key: str) -> np.ndarray | None:
+        group = self._group(scope)
+        vars_ = None if group is None else group.get("vars")
+        return None if vars_ is None or key not in vars_ else np.asarray(vars_[key])
+
+    def path(self, scope: tuple[str, ...]) -> str | None:
+        return self._path(scope)
+
     def parts(self, scope: tuple[str, ...]) -> dict[str, list[np.ndarray]]:
         group = self._group(scope)
         out: dict[str, list[np.ndarray]] = {}
@@ -146,16 +174,21 @@ class _KerasH5Store(_WeightStore):
         return out
 
     def _group(self, scope: tuple[str, ...]) -> Any:
+        path = self._path(scope)
+        return None if path is None else self.handle.get(path)
+
+    def _path(self, scope: tuple[str, ...]) -> str | None:
         path = ""
         config = self.config
         for depth, name in enumerate(scope):
             entries = _layer_list(config)
-            path = self._child_path(path, name, entries)
-            if path is None:
+            child = self._child_path(path, name, entries)
+            if child is None:
                 return None
+            path = child
             if depth < len(scope) - 1:
                 config = next(e for e in entries if layer_name(e) == name)
-        return self.handle.get(path)
+        return path
 
     def _child_path(self, parent: str, name: str, entries: list[dict[str, Any]]) -> str | None:
         container = f"{parent}/layers" if parent else "layers"

@@ -12,6 +12,7 @@ declares how (``layers.FOLDS``).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from .keras_file import KerasFile, read_keras_file
 from .layers import FOLDS, LAYERS, Call, Unsupported, batchnorm_affine
 from .layers._common import ints
 from .measure import quantization_cost
+from .strings import FORMAT, PREPROCESS_FILE, STRING_LAYERS, Front, LayerFiles
 
 _INT_DTYPES = {"int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"}
 
@@ -214,7 +216,11 @@ def _graph_nodes(config: dict[str, Any]) -> tuple[list[_Node], list[Ref], list[R
 
 
 def _input_spec(entry: dict[str, Any]) -> tuple[tuple, str]:
-    """Return the shape and the TF.js dtype of an input layer (or a first layer) config."""
+    """Return the shape and the TF.js dtype of an input layer (or a first layer) config.
+
+    A string input's dtype is ``string``: only a preprocessing layer of
+    :data:`STRING_LAYERS` may take it (see :meth:`_Walker.front`).
+    """
     config = entry.get("config", {})
     shape = config.get("batch_shape") or config.get("batch_input_shape")
     if shape is None and entry.get("build_config"):
@@ -224,7 +230,15 @@ def _input_spec(entry: dict[str, Any]) -> tuple[tuple, str]:
     dtype = config.get("dtype", "float32")
     if isinstance(dtype, dict):
         dtype = dtype.get("config", {}).get("name", "float32")
-    dtype = "int32" if dtype in _INT_DTYPES else "bool" if dtype == "bool" else "float32"
+    dtype = (
+        "int32"
+        if dtype in _INT_DTYPES
+        else "bool"
+        if dtype == "bool"
+        else "string"
+        if dtype == "string"
+        else "float32"
+    )
     return tuple(None if d is None else int(d) for d in shape), dtype
 
 
@@ -236,9 +250,14 @@ class _Walker:
         self.params = 0
         #: Tensor name → its Keras mask (see ``Call.masks``).
         self.masks: dict[str, Tensor] = {}
+        #: The preprocessing layers taken out of the graph, by the names of the layers;
+        #: their settings, by model input (``preprocess.json``).
+        self.passthrough: set[str] = set()
+        self.fronts: dict[int, dict[str, Any]] = {}
 
     # The model's own inputs become Placeholders; a nested model's are bound
-    # to the tensors it is called with.
+    # to the tensors it is called with. A string preprocessing layer on an
+    # input is taken out of the graph: the Placeholder takes what it gives.
     def model_inputs(self, config: dict[str, Any]) -> list[Tensor]:
         body = config.get("config", {})
         entries = {layer_name(e): e for e in body.get("layers", [])}
@@ -247,13 +266,62 @@ class _Walker:
             first = layers[0] if layers else {}
             if first.get("class_name") != "InputLayer" and body.get("build_input_shape"):
                 first = {"config": {"batch_shape": body["build_input_shape"]}}
-            shape, dtype = _input_spec(first)
-            return [self.graph.placeholder(layer_name(first) or "input", shape, dtype)]
+            after = [e for e in layers if e.get("class_name") != "InputLayer"][:1]
+            return [self.placeholder(0, layer_name(first) or "input", first, after)]
+        nodes = _graph_nodes(config)[0]
         out = []
-        for name, _, _ in tensor_refs(body.get("input_layers", [])):
-            shape, dtype = _input_spec(entries[name])
-            out.append(self.graph.placeholder(name, shape, dtype))
+        for index, (name, _, _) in enumerate(tensor_refs(body.get("input_layers", []))):
+            consumers = [n.entry for n in nodes if any(r[0] == name for r in n.refs)]
+            out.append(self.placeholder(index, name, entries[name], consumers))
         return out
+
+    def placeholder(
+        self, index: int, name: str, entry: dict[str, Any], consumers: list[dict[str, Any]]
+    ) -> Tensor:
+        """Return the Placeholder of model input ``index``, after its preprocessing layer if any."""
+        shape, dtype = _input_spec(entry)
+        front = self.front(name, shape, dtype, consumers)
+        if front is None:
+            return self.graph.placeholder(name, shape, dtype)
+        self.fronts[index] = {**front.settings, "inputShape": list(shape), "inputDtype": dtype}
+        return self.graph.placeholder(name, front.shape, front.dtype)
+
+    def front(
+        self, name: str, shape: tuple, dtype: str, consumers: list[dict[str, Any]]
+    ) -> Front | None:
+        """Return the preprocessing layer that alone takes the input ``name``, read, if any."""
+        keys = [layer_key(e) for e in consumers]
+        if not any(k in STRING_LAYERS for k in keys):
+            if dtype == "string":
+                raise UnsupportedLayer(
+                    self.label,
+                    [
+                        (
+                            "InputLayer",
+                            name,
+                            "a string input that no TextVectorization, StringLookup or "
+                            "Hashing layer takes first",
+                        )
+                    ],
+                )
+            return None
+        entry = consumers[0]
+        if len(consumers) != 1:
+            raise UnsupportedLayer(
+                self.label,
+                [(keys[0], layer_name(entry), "its input also feeds other layers")],
+            )
+        scope = (layer_name(entry),)
+        files = LayerFiles(
+            asset=lambda file: self.keras.asset(scope, file),
+            variable=lambda key: self.keras.variable(scope, key),
+        )
+        try:
+            front = STRING_LAYERS[keys[0]](entry.get("config", {}), shape, files)
+        except Unsupported as exc:
+            raise UnsupportedLayer(self.label, [(keys[0], layer_name(entry), str(exc))]) from exc
+        self.passthrough.add(layer_name(entry))
+        return front
 
     def lower_model(
         self, config: dict[str, Any], inputs: list[Tensor], scope: tuple[str, ...]
@@ -296,7 +364,7 @@ class _Walker:
         path = (*scope, node.name)
         if key in MODEL_CLASSES:
             return self.lower_model(node.entry, inputs, path)
-        if node.name in folded:
+        if node.name in folded or (not scope and node.name in self.passthrough):
             return inputs
         masks = [self.masks.get(t.name) for t in inputs]
         if any(masks) and key in _MASK_READERS:
@@ -472,8 +540,10 @@ def convert_native(
 ) -> dict[str, Any]:
     """Convert the Keras file ``source`` into a graph model in ``out_dir`` (created here).
 
-    Returns ``{"params": int, "output_activation": str | None, "quantization_cost": dict}``
-    (see ``measure.py``).
+    Returns ``{"params": int, "output_activation": str | None, "quantization_cost": dict,
+    "preprocess": [...]}`` (see ``measure.py``): for a model whose inputs pass through a text
+    or lookup layer that the page runs, one ``{layer, dtype, shape}`` (of the raw input) or
+    None per input.
     """
     # Refuse an unsupported layer from the architecture alone, before reading any weights.
     missing = unsupported_layers(read_config(source, label)[0])
@@ -495,8 +565,31 @@ def convert_native(
             "convertedBy": f"mkdocs-tfjs {version} (native)",
         },
     )
+    if walker.fronts:
+        # One entry per model input, in the signature's order; null where the graph
+        # takes the input as it is.
+        preprocess = {
+            "format": FORMAT,
+            "inputs": [walker.fronts.get(i) for i in range(len(inputs))],
+        }
+        (out_dir / PREPROCESS_FILE).write_text(
+            json.dumps(preprocess, sort_keys=True, separators=(",", ":"), ensure_ascii=False),
+            encoding="utf-8",
+        )
     return {
         "params": walker.params,
         "output_activation": output_activation(keras.config),
         "quantization_cost": cost,
+        "preprocess": [
+            None
+            if i not in walker.fronts
+            else {
+                "layer": walker.fronts[i]["layer"],
+                "dtype": walker.fronts[i]["inputDtype"],
+                "shape": walker.fronts[i]["inputShape"],
+            }
+            for i in range(len(inputs))
+        ]
+        if walker.fronts
+        else [],
     }

@@ -1,4 +1,9 @@
-"""Preprocessing layers saved inside a model: Rescaling, Normalization, Resizing, CenterCrop."""
+"""Preprocessing layers saved inside a model: Rescaling, Normalization, Resizing, CenterCrop.
+
+Text and lookup layers (TextVectorization, StringLookup, IntegerLookup,
+Hashing) are not lowered: at a model input they leave the graph for the page
+(``convert/strings.py``), anywhere else they are refused here.
+"""
 
 from __future__ import annotations
 
@@ -105,6 +110,19 @@ def normalization(call: Call) -> Tensor:
         binary(g, "Sub", x, call.const("mean", mean), call.hint("centered")),
         call.const("std", std),
         call.hint(),
+    )
+
+
+@layer("TextVectorization", "StringLookup", "IntegerLookup", "Hashing")
+def string_layer_inside(call: Call) -> Tensor:
+    """Refuse a string or lookup layer that does not take a model input: no op can run it.
+
+    Where it takes a model input, the walker takes it out of the graph and
+    the page runs it (``convert/strings.py``); it never gets here.
+    """
+    raise Unsupported(
+        "a text or lookup preprocessing layer is converted only where it takes a model input "
+        "directly (the page then runs it in JavaScript)"
     )
 
 
