@@ -167,11 +167,12 @@ def test_edits_while_the_model_runs_collapse_into_one_more_run(text_page):
 
 
 BAD = [
-    ({"show": "values", "topk": 2}, "topk", "`topk` applies to `show: classes` only"),
-    ({"decimals": 3}, "decimals", "`decimals` applies to `show: values` only"),
+    ({"show": "values", "topk": 2}, "topk", "`topk` applies to `show: classes`, and this block has `show: values`"),
+    ({"decimals": 3}, "decimals", "`decimals` applies to `show: values`, and this block shows `classes`"),
     ({"samples": [1984]}, "samples", "`samples` item 1 is 1984; each example must be a text"),
     ({"samples": ["ok", ""]}, "samples", "`samples` item 2 is ''"),
-    ({"show": "image"}, "show", "the text widget cannot show 'image'"),
+    # A text model's output is no picture: the image output part refuses it, naming both shapes.
+    ({"show": "image"}, "show", "`models/spam.keras` does not fit `show: image`"),
 ]
 
 

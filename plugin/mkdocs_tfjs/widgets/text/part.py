@@ -27,14 +27,10 @@ class TextWidget(ClassifierWidget):
 
     name = "text"
     order = 45
-    shows = ("classes", "values")
-    # The output parts draw pictures; a text model's output is classes or values.
-    composes = False
+    # Classes are drawn here; `show: values` (or another output part) draws the rest.
+    composes = True
     options = (
-        labels_option(
-            " With `show: values`, the names of the values. Without `labels` the outputs "
-            "are numbered."
-        ),
+        labels_option(" Without `labels` the classes are numbered."),
         OUTPUTS_OPTION,
         Option(
             "topk",
@@ -43,15 +39,6 @@ class TextWidget(ClassifierWidget):
             default=5,
             minimum=1,
         ),
-        Option(
-            "decimals",
-            (int,),
-            "`show: values` only: decimals shown for each value.",
-            default=2,
-            minimum=0,
-            maximum=10,
-        ),
-        Option("unit", (str,), "`show: values` only: text shown after each value, after a space."),
         Option(
             "samples",
             (list,),
@@ -72,17 +59,7 @@ class TextWidget(ClassifierWidget):
     )
 
     def check_options(self, spec: WidgetSpec, project_dir: Path, fail: Fail) -> None:
-        """Refuse keys of the other `show`, and samples that are not texts."""
-        show = spec.show or "classes"
-        other = "values" if show == "classes" else "classes"
-        only = ("decimals", "unit") if other == "values" else ("topk", "outputs")
-        for key in only:
-            if key in spec.key_lines:
-                raise fail(
-                    f"`{key}` applies to `show: {other}` only, and this block has "
-                    f"`show: {show}`; remove `{key}` or change `show`",
-                    key,
-                )
+        """Refuse samples that are not texts (and, as every classifier, keys of another `show`)."""
         super().check_options(spec, project_dir, fail)
         samples = spec.options.get("samples") or []
         if len(samples) > MAX_SAMPLES:
@@ -109,23 +86,14 @@ class TextWidget(ClassifierWidget):
             or (len(raw["shape"]) == 2 and raw["shape"][1] != 1)
         ):
             raise self._misfit(spec, info)
-        if spec.show == "values":
-            out = info.outputs[0].shape if len(info.outputs) == 1 else ()
-            if len(out) != 2 or out[1] is None:
-                raise self._misfit(spec, info)
-            labels = spec.options.get("labels")
-            if labels is not None and len(labels) != out[1]:
-                raise spec.error(
-                    f"`labels` has {len(labels)} names but `{spec.model}` returns {out[1]} "
-                    "values; give one name per value, in order",
-                    "labels",
-                )
+        if spec.output is not None:
+            spec.output.check_model(spec, info)
             return
         self.check_classes(spec, info)
         self.outputs_kind(spec, info)
 
     def browser_config(self, spec: WidgetSpec, info: ModelInfo) -> dict[str, Any]:
-        """Tell the page how to show the output, the examples, and how rows are shaped."""
+        """Tell the page the classes or the output part, the examples, and how rows are shaped."""
         options = spec.options
         count = info.outputs[0].shape[1] or 0
         raw = info.raw_input(0) or {"shape": [None, 1]}
@@ -134,21 +102,19 @@ class TextWidget(ClassifierWidget):
             options["value"] if options["value"] is not None else (samples[0] if samples else "")
         )
         shown: dict[str, Any] = {
-            "kind": spec.show,
-            "labels": self.class_labels(spec, count),
             "samples": samples,
             "prompt": options["prompt"],
             "value": value,
             # [batch, 1] text: each row is [text]; [batch]: each row is the text.
             "rowRank": len(raw["shape"]) - 1,
         }
-        if spec.show == "values":
-            return {**shown, "decimals": options["decimals"], "unit": options["unit"] or ""}
+        if spec.output is not None:
+            return {**shown, "output": spec.output.browser_config(spec, info)}
         return {
             **shown,
+            "labels": self.class_labels(spec, count),
             "outputs": self.outputs_kind(spec, info),
             "topk": min(options["topk"], count),
         }
-
 
 PART = TextWidget()

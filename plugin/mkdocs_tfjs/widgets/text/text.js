@@ -1,4 +1,5 @@
-// Text widget: a text area in, the model's classes or named values out. Every
+// Text widget: a text area in, the model's classes out (or what the output part
+// `show:` names draws: named values). Every
 // edit runs the model on the newest text (coalesced: edits that arrive while
 // the model runs collapse into one more run). The model's own TextVectorization
 // (or lookup) layer runs in the page (preprocess.js, through the runtime), and
@@ -39,6 +40,7 @@ class TextWidget {
   }
 
   async prepare() {
+    if (this.ctx.config.output) this.output = await this.ctx.outputPart();
     [this.area, this.toggle, ...this.samples].forEach((control) => { control.disabled = false; });
     await this.update();
   }
@@ -59,38 +61,20 @@ class TextWidget {
     } catch (err) {
       // The answer to an earlier text would pass for the answer to this one.
       this.last = null;
-      this.el.querySelector(this.ctx.config.kind === "classes" ? ".tfjs-topk" : ".tfjs-text-values").replaceChildren();
+      if (!this.output) this.el.querySelector(".tfjs-topk").replaceChildren();
+      else if (this.output.clear) this.output.clear();
       throw err;
     }
     this.last = { text, output: output[0] };
     if (!this.tokensBox.hidden) this.showTokens(text);
-    if (this.ctx.config.kind === "classes") this.showClasses(output[0]);
-    else this.showValues(output[0]);
-  }
-
-  showClasses(scores) {
+    if (this.output) {
+      this.ctx.status(this.output.show(output[0]));
+      return;
+    }
     const { labels, outputs, topk } = this.ctx.config;
     const list = this.el.querySelector(".tfjs-topk");
-    const ranked = showTopK(list, toProbabilities(scores, outputs), labels, topk);
+    const ranked = showTopK(list, toProbabilities(output[0], outputs), labels, topk);
     this.ctx.status(ranked.map(([p, i]) => labels[i] + " " + (100 * p).toFixed(1) + "%").join(", ") + ".");
-  }
-
-  showValues(values) {
-    const { labels, decimals, unit } = this.ctx.config;
-    const texts = values.map((v) => v.toFixed(decimals) + (unit ? " " + unit : ""));
-    const rows = values.map((v, i) => {
-      const row = document.createElement("div");
-      row.className = "tfjs-text-value";
-      row.dataset.value = String(v);
-      const name = document.createElement("dt");
-      name.textContent = labels[i];
-      const shown = document.createElement("dd");
-      shown.textContent = texts[i];
-      row.append(name, shown);
-      return row;
-    });
-    this.el.querySelector(".tfjs-text-values").replaceChildren(...rows);
-    this.ctx.status(labels.map((label, i) => label + ": " + texts[i]).join(", ") + ".");
   }
 
   // The tokens the model's own layer makes of the text, with their indices; an
@@ -131,6 +115,7 @@ class TextWidget {
   }
 
   dispose() {
+    if (this.output && this.output.dispose) this.output.dispose();
     this.area.removeEventListener("input", this.onInput);
     this.el.removeEventListener("click", this.onSample);
     this.toggle.removeEventListener("click", this.onToggle);
