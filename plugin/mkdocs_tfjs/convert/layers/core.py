@@ -9,6 +9,7 @@ import numpy as np
 from ..graph import DType, Tensor
 from ._common import (
     binary,
+    cast,
     ints,
     nonzero,
     reduce,
@@ -46,13 +47,7 @@ def masking(call: Call) -> Tensor:
         call.hint("keep"),
         dtype="bool",
     )
-    mask = g.op(
-        "Cast",
-        [keep],
-        keep.shape,
-        call.hint("mask"),
-        {"DstT": DType("float32"), "SrcT": DType("bool")},
-    )
+    mask = cast(g, keep, "float32", call.hint("mask"))
     call.out_masks = [mask]
     if value == 0:
         return g.op("Identity", [x], x.shape, call.hint(), {"T": DType("float32")})
@@ -96,24 +91,11 @@ def embedding(call: Call) -> Tensor:
     table = call.weights()[0]
     indices = call.x
     if indices.dtype != "int32":
-        indices = g.op(
-            "Cast",
-            [indices],
-            indices.shape,
-            call.hint("indices"),
-            {"DstT": DType("int32"), "SrcT": DType(indices.dtype)},
-            dtype="int32",
-        )
+        indices = cast(g, indices, "int32", call.hint("indices"))
     if call.get("mask_zero", False):
         # Keras's mask: the steps whose index is not 0.
         kept = nonzero(g, indices, call.hint("kept"))
-        as_float = g.op(
-            "Cast",
-            [kept],
-            kept.shape,
-            call.hint("mask_float"),
-            {"DstT": DType("float32"), "SrcT": DType("bool")},
-        )
+        as_float = cast(g, kept, "float32", call.hint("mask_float"))
         call.out_masks = [
             g.op("ExpandDims", [as_float, ints(g, -1, "axis")], (*kept.shape, 1), call.hint("mask"))
         ]

@@ -91,13 +91,7 @@ def any_op(call: Call) -> Tensor:
     """``keras.ops.any(x, axis, keepdims)`` of a boolean tensor, as ``max(float(x)) > 0``."""
     g, x = call.graph, call.x
     axes = axes_list(call.get("axis", list(range(x.rank))))
-    as_float = g.op(
-        "Cast",
-        [x],
-        x.shape,
-        call.hint("as_float"),
-        {"DstT": DType("float32"), "SrcT": DType("bool")},
-    )
+    as_float = cast(g, x, "float32", call.hint("as_float"))
     keep = bool(call.get("keepdims", False))
     largest = reduce(g, "Max", as_float, axes, keep, call.hint("max"))
     return g.op(

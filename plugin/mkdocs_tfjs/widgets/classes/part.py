@@ -105,6 +105,14 @@ class ClassifierWidget(Widget):
                     )
         read_labels(spec, project_dir, fail)
 
+    def check_output(self, spec: WidgetSpec, info: ModelInfo) -> None:
+        """Check the output against the part ``show:`` names, or as classes to show."""
+        if spec.output is not None:
+            spec.output.check_model(spec, info)
+            return
+        self.check_classes(spec, info)
+        self.outputs_kind(spec, info)
+
     def check_classes(self, spec: WidgetSpec, info: ModelInfo) -> int:
         """Return the number of classes; refuse a label count that differs."""
         out = info.outputs[0].shape if len(info.outputs) == 1 else ()

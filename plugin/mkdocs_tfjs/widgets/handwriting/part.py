@@ -70,11 +70,7 @@ class HandwritingWidget(ClassifierWidget):
         shape = info.inputs[0].shape
         if len(shape) != 4 or shape[1] is None or shape[1] != shape[2] or shape[3] != 1:
             raise self._misfit(spec, info)
-        if spec.output is not None:
-            spec.output.check_model(spec, info)
-        else:
-            self.check_classes(spec, info)
-            self.outputs_kind(spec, info)
+        self.check_output(spec, info)
         border = spec.options.get("border")
         if border is not None and 2 * border >= shape[1]:
             raise spec.error(

@@ -95,11 +95,7 @@ class ImageWidget(ClassifierWidget):
         shape = info.inputs[0].shape
         if len(shape) != 4 or shape[1] is None or shape[2] is None or shape[3] != 3:
             raise self._misfit(spec, info)
-        if spec.output is not None:
-            spec.output.check_model(spec, info)
-            return
-        self.check_classes(spec, info)
-        self.outputs_kind(spec, info)
+        self.check_output(spec, info)
 
     def site_files(self, spec: WidgetSpec) -> dict[str, Path]:
         """Ship the samples under content-hashed names."""

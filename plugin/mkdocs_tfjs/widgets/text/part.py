@@ -86,11 +86,7 @@ class TextWidget(ClassifierWidget):
             or (len(raw["shape"]) == 2 and raw["shape"][1] != 1)
         ):
             raise self._misfit(spec, info)
-        if spec.output is not None:
-            spec.output.check_model(spec, info)
-            return
-        self.check_classes(spec, info)
-        self.outputs_kind(spec, info)
+        self.check_output(spec, info)
 
     def browser_config(self, spec: WidgetSpec, info: ModelInfo) -> dict[str, Any]:
         """Tell the page the classes or the output part, the examples, and how rows are shaped."""

@@ -15,7 +15,6 @@ from ...options import Option
 from ..classes.part import labels_option, read_labels
 from ..part import Fail, Widget, WidgetSpec
 
-
 DECIMALS = Option(
     "decimals",
     (int,),
