@@ -228,3 +228,24 @@ def test_the_authors_output_behind_the_drawing_pad_and_the_sliders(site, serve, 
     written = json.loads(page.locator(f"#{widget_id} .tfjs-custom-output").text_content())
     assert np.abs(np.asarray(written) - want).max() <= TOLERANCE
     assert not log.errors, log.errors
+
+
+@pytest.mark.browser
+def test_two_hundred_palettes_leave_the_tensor_count_flat(site, serve, open_page):
+    # Bug caught: a tensor of each press (the noise, the output) kept once the palette became
+    # an output part that the generator hands nested arrays to.
+    site_dir, _ = site
+    page, log = open_page(serve(site_dir), wait_ready="colours")
+
+    def generate() -> int:
+        before = inferences(page, "colours")
+        page.click("#colours .tfjs-generate")
+        wait_idle_after(page, "colours", before)
+        return page.evaluate("window.tfjsWidgets.memory().numTensors")
+
+    # The count settles after the second press; a leak of one tensor a press would add 200.
+    generate()
+    baseline = generate()
+    counts = [generate() for _ in range(200)]
+    assert counts == [baseline] * 200, (baseline, counts[:5], counts[-5:])
+    assert not log.errors, log.errors
