@@ -61,7 +61,9 @@ def attention_any_length():
     # An unknown sequence length: the reshapes take their sizes from the tensors at run time.
     import keras
 
-    x, y = keras.Input((None, 8)), keras.Input((None, 6))
+    # Named: the graph TensorFlow writes orders its inputs by name, and Keras's own names
+    # (input_layer_99, input_layer_100) need not sort in the order the model takes them.
+    x, y = keras.Input((None, 8), name="a_query"), keras.Input((None, 6), name="b_value")
     return keras.Model([x, y], L().MultiHeadAttention(num_heads=3, key_dim=2, value_dim=5)(x, y))
 
 

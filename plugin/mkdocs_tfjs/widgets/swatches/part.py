@@ -40,7 +40,8 @@ class PaletteOutput(Widget):
             raise spec.error(
                 f"`{spec.model}` does not fit `show: palette`: it {info.describe_io()}, but the "
                 f"palette output needs {self.needs}",
-                "show" if "show" in spec.key_lines else None,
+                # Without `show:`, the widget's default output was asked for.
+                "show" if "show" in spec.key_lines else "widget",
             )
 
     def browser_config(self, spec: WidgetSpec, info: ModelInfo) -> dict[str, Any]:
