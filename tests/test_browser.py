@@ -82,6 +82,8 @@ def test_demo_page_generates_new_palettes_offline(demo_site, serve, open_page):
     # The last inference's time shows once the card is opened, and keeps up while it is open.
     time = page.locator("#tfjs-palette-1 .tfjs-card-time")
     page.locator("#tfjs-palette-1 .tfjs-card summary").click()
+    # The card's toggle event (which writes the time) fires after the click returns.
+    page.wait_for_function("node => node.textContent !== 'none yet'", arg=time.element_handle())
     assert re.fullmatch(r"\d+\.\d ms \(cpu\)", time.text_content())
     time.evaluate("node => { node.textContent = 'stale'; }")
     widget.get_by_role("button", name="Generate").click()
