@@ -471,6 +471,36 @@ def tfjs_block(**keys) -> str:
     return f"```tfjs\n{body}\n```\n"
 
 
+def tensors_after_presses(page, widget_id: str, presses: int) -> tuple[int, list[int]]:
+    """Press the widget's Generate button until its tensor count settles (two presses), then
+    ``presses`` times more; return the settled count and the count after each press."""
+
+    def generate() -> int:
+        before = inferences(page, widget_id)
+        page.click(f"#{widget_id} .tfjs-generate")
+        wait_idle_after(page, widget_id, before)
+        return page.evaluate("window.tfjsWidgets.memory().numTensors")
+
+    generate()
+    return generate(), [generate() for _ in range(presses)]
+
+
+def seeded_keras(seed: int):
+    """Return Keras with its random seed set, so that a test's models get the same weights each run."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    return keras
+
+
+def saved(folder: Path, models: dict) -> dict:
+    """Save each model as ``<name>.keras`` in ``folder``; return them with the folder under ``"dir"``."""
+    for name, model in models.items():
+        model.save(folder / f"{name}.keras")
+    return {**models, "dir": folder}
+
+
 def project_with_models(root: Path, models_dir: Path, names, shared_cache: Path | None = None,
                         **config) -> Project:
     """Return a project at ``root`` holding ``models/<name>.keras`` from ``models_dir``.

@@ -6,13 +6,12 @@ module that registers no output fails its widget naming the module."""
 from __future__ import annotations
 
 import json
-import os
 import re
 
 import numpy as np
 import pytest
 
-from .conftest import Project, project_with_models, tfjs_block
+from .conftest import Project, project_with_models, saved, seeded_keras, tfjs_block
 
 # The smallest output of an author's own: the model's output written out as JSON.
 WRITER = """import { registerOutput } from "./runtime.js";
@@ -45,11 +44,7 @@ registerWidget("driver", Driver);
 @pytest.fixture(scope="module")
 def models(tmp_path_factory):
     """Noise in, three numbers out; and a picture in, a picture out."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import keras
-
-    keras.utils.set_random_seed(18)
-    out = tmp_path_factory.mktemp("custom-output")
+    keras = seeded_keras(18)
     built = {
         "noise": keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)]),
         "picture": keras.Sequential([keras.Input((6, 6, 3)),
@@ -58,10 +53,7 @@ def models(tmp_path_factory):
                                      keras.layers.Reshape((4, 4, 1)),
                                      keras.layers.Activation("sigmoid")]),
     }
-    for name, model in built.items():
-        model.save(out / f"{name}.keras")
-    built["dir"] = out
-    return built
+    return saved(tmp_path_factory.mktemp("custom-output"), built)
 
 
 def _project(root, models, shared_cache=None) -> Project:

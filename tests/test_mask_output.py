@@ -5,8 +5,6 @@ Also the "Pictures out" demo page: each of its widgets draws what its Keras mode
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 from PIL import Image
@@ -16,6 +14,8 @@ from .conftest import (
     assert_build_fails_at_key,
     inferences,
     project_with_models,
+    saved,
+    seeded_keras,
     tfjs_block,
     wait_idle_after,
 )
@@ -39,11 +39,7 @@ DEMO_GREY_LEVELS = 1
 @pytest.fixture(scope="module")
 def models(tmp_path_factory):
     """A softmax segmenter of 12 x 10 RGB pictures into 4 classes, and misfits for the errors."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import keras
-
-    keras.utils.set_random_seed(18)
-    out = tmp_path_factory.mktemp("masks")
+    keras = seeded_keras(18)
     built = {
         "segmenter": keras.Sequential([
             keras.Input((HEIGHT, WIDTH, 3)),
@@ -55,10 +51,7 @@ def models(tmp_path_factory):
         "noise": keras.Sequential([keras.Input((4,)), keras.layers.Dense(HEIGHT * WIDTH * CLASSES),
                                    keras.layers.Reshape((HEIGHT, WIDTH, CLASSES))]),
     }
-    for name, model in built.items():
-        model.save(out / f"{name}.keras")
-    built["dir"] = out
-    return built
+    return saved(tmp_path_factory.mktemp("masks"), built)
 
 
 def _project(root, models, shared_cache=None) -> Project:

@@ -9,7 +9,6 @@ fed; mistakes fail the build at the key to fix.
 from __future__ import annotations
 
 import json
-import os
 
 import numpy as np
 import pytest
@@ -20,6 +19,9 @@ from .conftest import (
     assert_build_fails_at_key,
     inferences,
     project_with_models,
+    saved,
+    seeded_keras,
+    tensors_after_presses,
     tfjs_block,
     wait_idle_after,
 )
@@ -36,11 +38,7 @@ TOLERANCE = 2e-7
 
 @pytest.fixture(scope="module")
 def models(tmp_path_factory):
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import keras
-
-    keras.utils.set_random_seed(21)
-    out = tmp_path_factory.mktemp("pairings")
+    keras = seeded_keras(21)
     built = {
         # A picture in, three named numbers out (linear: any value).
         "scorer": keras.Sequential([
@@ -63,16 +61,13 @@ def models(tmp_path_factory):
         # Fourteen values: not 3·k colours.
         "fourteen": keras.Sequential([keras.Input((4,)), keras.layers.Dense(14)]),
     }
-    for name, model in built.items():
-        model.save(out / f"{name}.keras")
-    built["dir"] = out
-    return built
+    return saved(tmp_path_factory.mktemp("pairings"), built)
 
 
 def _project(root, models, shared_cache=None) -> Project:
-    project = project_with_models(root, models["dir"],
-                                  ("scorer", "colours", "strokes", "drawing", "tabular", "fourteen"),
-                                  shared_cache, widgets={"writer": "writer.js"})
+    names = [name for name in models if name != "dir"]
+    project = project_with_models(root, models["dir"], names, shared_cache,
+                                  widgets={"writer": "writer.js"})
     (project.root / "writer.js").write_text(WRITER)
     return project
 
@@ -178,7 +173,7 @@ def test_generated_colours_drawn_as_a_palette(site, serve, open_page, models):
         # hex codes allows between two near-equal colours (see test_browser).
         values = [luminance(h) for h in hexes]
         slack = 2 * 2.4 / 1.055 * 0.5 / 255
-        assert all(a <= b + slack for a, b in zip(values, values[1:])), hexes
+        assert all(a <= b + slack for a, b in zip(values, values[1:], strict=False)), hexes
         before = inferences(page, "colours")
         page.get_by_role("button", name="Generate").click()
         wait_idle_after(page, "colours", before)
@@ -243,16 +238,7 @@ def test_two_hundred_palettes_leave_the_tensor_count_flat(site, serve, open_page
     # an output part that the generator hands nested arrays to.
     site_dir, _ = site
     page, log = open_page(serve(site_dir), wait_ready="colours")
-
-    def generate() -> int:
-        before = inferences(page, "colours")
-        page.click("#colours .tfjs-generate")
-        wait_idle_after(page, "colours", before)
-        return page.evaluate("window.tfjsWidgets.memory().numTensors")
-
-    # The count settles after the second press; a leak of one tensor a press would add 200.
-    generate()
-    baseline = generate()
-    counts = [generate() for _ in range(200)]
+    # A leak of one tensor a press would add 200.
+    baseline, counts = tensors_after_presses(page, "colours", 200)
     assert counts == [baseline] * 200, (baseline, counts[:5], counts[-5:])
     assert not log.errors, log.errors

@@ -8,7 +8,13 @@ import os
 import numpy as np
 import pytest
 
-from .conftest import Project, assert_build_fails_at_key, project_with_models, tfjs_block
+from .conftest import (
+    Project,
+    assert_build_fails_at_key,
+    project_with_models,
+    tensors_after_presses,
+    tfjs_block,
+)
 
 WIDGETS = {"grey": (8, 8, 1, "sigmoid"), "rgb": (6, 5, 3, "tanh"), "linear": (4, 4, 1, None)}
 LINEAR_RANGE = [-3, 3]
@@ -141,20 +147,9 @@ def test_two_hundred_pictures_leave_the_tensor_count_flat(site, serve, open_page
     # Bug caught: a tensor of each inference (the noise, the output) left undisposed by the
     # generator input or the picture output.
     page, log = open_page(serve(site), wait_ready="rgb")
-
-    def generate() -> int:
-        before = page.evaluate("window.tfjsWidgets.stats('rgb').inferences")
-        page.click("#rgb .tfjs-generate")
-        page.wait_for_function(
-            "n => { const s = window.tfjsWidgets.stats('rgb'); return s.inferences > n && !s.busy; }",
-            arg=before)
-        return page.evaluate("window.tfjsWidgets.memory().numTensors")
-
     # Measured: 6 tensors after the first press and 9 after the second, once, and never more:
     # the count settles there, and a leak of one tensor per inference would add 200.
-    generate()
-    baseline = generate()
-    counts = [generate() for _ in range(200)]
+    baseline, counts = tensors_after_presses(page, "rgb", 200)
     assert counts == [baseline] * 200, (baseline, counts[:5], counts[-5:])
     assert not log.errors, log.errors
 

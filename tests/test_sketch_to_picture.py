@@ -4,8 +4,6 @@ against Keras's output on the input the page fed."""
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 
@@ -14,6 +12,8 @@ from .conftest import (
     assert_build_fails_at_key,
     inferences,
     project_with_models,
+    saved,
+    seeded_keras,
     tfjs_block,
     wait_idle_after,
 )
@@ -24,11 +24,7 @@ WIDGET = "sketch"
 @pytest.fixture(scope="module")
 def models(tmp_path_factory):
     """A drawing in, a picture out (28 x 28 x 1, sigmoid), and two that do not fit a picture."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import keras
-
-    keras.utils.set_random_seed(18)
-    out = tmp_path_factory.mktemp("sketch")
+    keras = seeded_keras(18)
     built = {
         "sketch": keras.Sequential([
             keras.Input((28, 28, 1)),
@@ -42,10 +38,7 @@ def models(tmp_path_factory):
         "linear": keras.Sequential([
             keras.Input((28, 28, 1)), keras.layers.Conv2D(1, 3, padding="same")]),
     }
-    for name, model in built.items():
-        model.save(out / f"{name}.keras")
-    built["dir"] = out
-    return built
+    return saved(tmp_path_factory.mktemp("sketch"), built)
 
 
 def _project(root, models, shared_cache=None) -> Project:
