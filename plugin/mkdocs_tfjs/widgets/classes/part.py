@@ -7,6 +7,7 @@ Holds the keys and checks every input that shows classes shares (``labels``,
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from ...labels import load_labels
 from ...modelinfo import ModelInfo
@@ -112,6 +113,17 @@ class ClassifierWidget(Widget):
             return
         self.check_classes(spec, info)
         self.outputs_kind(spec, info)
+
+    def output_config(self, spec: WidgetSpec, info: ModelInfo) -> dict[str, Any]:
+        """Return what the page needs to show the output: the part's settings, or the classes'."""
+        if spec.output is not None:
+            return {"output": spec.output.browser_config(spec, info)}
+        classes = self.check_classes(spec, info)
+        return {
+            "labels": self.class_labels(spec, classes),
+            "outputs": self.outputs_kind(spec, info),
+            "topk": min(spec.options["topk"], classes),
+        }
 
     def check_classes(self, spec: WidgetSpec, info: ModelInfo) -> int:
         """Return the number of classes; refuse a label count that differs."""

@@ -82,15 +82,7 @@ class HandwritingWidget(ClassifierWidget):
     def browser_config(self, spec: WidgetSpec, info: ModelInfo) -> dict[str, Any]:
         """Tell the page the input size, drawing options, and the labels or the output part."""
         size = info.inputs[0].shape[1] or 0
-        if spec.output is not None:
-            shown: dict[str, Any] = {"output": spec.output.browser_config(spec, info)}
-        else:
-            classes = self.check_classes(spec, info)
-            shown = {
-                "labels": self.class_labels(spec, classes),
-                "outputs": self.outputs_kind(spec, info),
-                "topk": min(spec.options["topk"], classes),
-            }
+        shown = self.output_config(spec, info)
         border = spec.options.get("border")
         return {
             "size": size,

@@ -106,15 +106,7 @@ class ImageWidget(ClassifierWidget):
 
         The top-k classes' labels, score kind and count, or the output part's configuration.
         """
-        if spec.output is not None:
-            shown: dict[str, Any] = {"output": spec.output.browser_config(spec, info)}
-        else:
-            classes = self.check_classes(spec, info)
-            shown = {
-                "labels": self.class_labels(spec, classes),
-                "outputs": self.outputs_kind(spec, info),
-                "topk": min(spec.options["topk"], classes),
-            }
+        shown = self.output_config(spec, info)
         return {
             "height": info.inputs[0].shape[1],
             "width": info.inputs[0].shape[2],

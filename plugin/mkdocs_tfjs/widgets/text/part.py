@@ -91,7 +91,6 @@ class TextWidget(ClassifierWidget):
     def browser_config(self, spec: WidgetSpec, info: ModelInfo) -> dict[str, Any]:
         """Tell the page the classes or the output part, the examples, and how rows are shaped."""
         options = spec.options
-        count = info.outputs[0].shape[1] or 0
         raw = info.raw_input(0) or {"shape": [None, 1]}
         samples = options["samples"]
         value = (
@@ -104,13 +103,6 @@ class TextWidget(ClassifierWidget):
             # [batch, 1] text: each row is [text]; [batch]: each row is the text.
             "rowRank": len(raw["shape"]) - 1,
         }
-        if spec.output is not None:
-            return {**shown, "output": spec.output.browser_config(spec, info)}
-        return {
-            **shown,
-            "labels": self.class_labels(spec, count),
-            "outputs": self.outputs_kind(spec, info),
-            "topk": min(options["topk"], count),
-        }
+        return {**shown, **self.output_config(spec, info)}
 
 PART = TextWidget()
