@@ -1109,6 +1109,22 @@ def attention_wasm_results(results):
     return dict(zip(ids, run_models([results[i].run for i in ids], backend="wasm"), strict=True))
 
 
+
+def test_multi_head_attention_given_a_keras_mask_is_refused_naming_the_fix(tmp_path):
+    """Embedding(mask_zero=True) before MultiHeadAttention: Keras masks the padded steps, which
+    the lowering does not; refused with the fix instead of converted with wrong outputs."""
+    import keras
+
+    from mkdocs_tfjs.errors import ConversionError
+
+    x = keras.Input((6,), dtype="int32")
+    y = keras.layers.Embedding(10, 4, mask_zero=True)(x)
+    keras.Model(x, keras.layers.MultiHeadAttention(2, 2)(y, y)).save(tmp_path / "masked.keras")
+    with pytest.raises(ConversionError) as error:
+        convert_model(tmp_path / "masked.keras", tmp_path / "tfjs", "none", "masked", Choice("native"))
+    assert "MultiHeadAttention given a Keras mask" in str(error.value)
+    assert "pass the padding as `attention_mask`" in str(error.value)
+
 @pytest.mark.parametrize("case", WASM_CASES, ids=[c.id for c in WASM_CASES])
 def test_attention_cases_on_wasm(results, attention_wasm_results, case):
     """The WebAssembly backend, which has no Einsum kernel, runs what the converter wrote, as Keras."""
