@@ -127,8 +127,10 @@ def entry(table: dict, ops: list[str], backend: str, node_modules: Path) -> tupl
         "export { loadGraphModel, version_converter } from '@tensorflow/tfjs-converter';",
     ]
     if backend == "wasm":
-        lines.append("import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm/dist/base';")
-        lines.append("export const wasm = { setWasmPaths };")
+        lines.append(
+            "import { setWasmPaths, getThreadsCount } from '@tensorflow/tfjs-backend-wasm/dist/base';"
+        )
+        lines.append("export const wasm = { setWasmPaths, getThreadsCount };")
     else:
         lines.append(f"import '@tensorflow/tfjs-backend-{backend}/dist/base';")
     for kernel in kernels:

@@ -43,6 +43,10 @@ ASSETS = Path(__file__).with_name("assets")
 #: The one stylesheet of the site: the frame's styles, then each part's, in part order.
 STYLESHEET = "tfjs-widgets.css"
 MODELS_DIR = "assets/tfjs/models"
+#: The service worker of ``threads: true``, written at the site's root (a worker serves
+#: only the pages under its own folder), not with the widgets' assets.
+ISOLATION_SOURCE = ASSETS / "isolation.js"
+ISOLATION_WORKER = "tfjs-isolation.js"
 _JS_DTYPES = {"DT_FLOAT": "float32", "DT_INT32": "int32", "DT_INT64": "int32", "DT_BOOL": "bool"}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|KiB|MiB|GiB)?\s*$", re.IGNORECASE)
 _UNITS = {
@@ -82,6 +86,9 @@ class Settings:
     #: Whether readers' browsers keep models (Cache Storage), and how much of them at most.
     browser_cache: bool = True
     browser_cache_size: int = 200 * 1000**2
+    #: WebAssembly threads where the page is (or, through the service worker, becomes)
+    #: cross-origin isolated.
+    threads: bool = False
     backend: str = "auto"
     converter: str = "auto"
     #: Widgets of the author's own: name → ES module path, relative to project_dir.
@@ -372,6 +379,8 @@ class SiteBuild:
                 runtime.copy_local(self._runtime_dir(), site_dir, self._runtime_names())
             if self.lean_used:
                 runtime.copy_lean(site_dir)
+            if self.settings.threads:
+                shutil.copyfile(ISOLATION_SOURCE, site_dir / ISOLATION_WORKER)
         if self.models and not self.converted:
             count = len(self.models)
             self.info(
@@ -395,6 +404,9 @@ class SiteBuild:
         # the same on every page (instant navigation reads them once per visit).
         config = self._pieces_config(root, names)
         config["scripts"].update(runtime.lean_scripts(root))
+        if self.settings.threads:
+            config["threads"] = True
+            config["isolation"] = root + ISOLATION_WORKER
         return config
 
     def _pieces_config(self, root: str, names: tuple[str, ...]) -> dict[str, Any]:
@@ -659,7 +671,7 @@ def _asset_sources(widgets: dict[str, Widget]) -> dict[str, bytes]:
     ``<name>.js``. The parts' modules land side by side, so their relative imports
     (``import ... from "./runtime.js"``) hold in the site as in the package.
     """
-    sources = {a.name: a.read_bytes() for a in sorted(ASSETS.glob("*.js"))}
+    sources = {a.name: a.read_bytes() for a in sorted(ASSETS.glob("*.js")) if a != ISOLATION_SOURCE}
     sheet = (ASSETS / STYLESHEET).read_bytes()
     for path in part_files():
         if path.suffix == ".js":

@@ -61,3 +61,8 @@ class TfjsConfig(base.Config):
 
     browser_cache_size = c.Type((str, int), default="200 MB")
     """The most the reader's browser keeps of this site's models; the oldest go first."""
+
+    threads = c.Type(bool, default=False)
+    """Let the WebAssembly backend run threads, on cross-origin-isolated pages only: the
+    build writes a service worker at the site's root that isolates pages where the host
+    sends no isolation headers (GitHub Pages); a reader's first visit reloads once."""

@@ -61,6 +61,7 @@ def make_settings(config: TfjsConfig, project_dir: Path, where: str) -> Settings
         load_threshold=sizes["load_threshold"],
         browser_cache=config.browser_cache,
         browser_cache_size=sizes["browser_cache_size"],
+        threads=config.threads,
         backend=config.backend,
         converter=config.converter,
         widgets=dict(config.widgets),

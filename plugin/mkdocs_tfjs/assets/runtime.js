@@ -13,7 +13,7 @@ const instances = new Map(); // element id -> Instance
 const scriptLoads = new Map(); // src -> Promise
 let runtimeConfig = null;
 let tfPromise = null;
-let backendInfo = { name: null, reason: "", simd: false, runtime: null };
+let backendInfo = { name: null, reason: "", simd: false, threads: 1, runtime: null };
 // Which TF.js this visit loaded: "lean" (one file per backend, see loadBackendScripts) or "full".
 let loadedRuntime = null;
 let observer = null;
@@ -33,6 +33,8 @@ function readRuntimeConfig() {
       scripts,
       wasmPaths: new URL(raw.wasmPaths, document.baseURI).href,
       wasmIntegrity: raw.wasmIntegrity || {},
+      threads: raw.threads === true,
+      isolation: raw.isolation ? new URL(raw.isolation, document.baseURI).href : null,
     };
   }
   return runtimeConfig;
@@ -271,7 +273,37 @@ function fallBackFromWebgpu(reason) {
 
 // What the model card says of the backend.
 function describeBackend() {
-  return backendInfo.name + (backendInfo.simd ? " with SIMD" : "") + " (" + backendInfo.reason + ")";
+  const threads = backendInfo.threads > 1 ? ", " + backendInfo.threads + " threads" : "";
+  return backendInfo.name + (backendInfo.simd ? " with SIMD" : "") + threads + " (" + backendInfo.reason + ")";
+}
+
+// `threads: true`: TF.js's WebAssembly backend runs threads on a cross-origin-isolated
+// page only. Where the host sends no isolation headers, the service worker the build
+// wrote at the site's root (assets/isolation.js) adds them to the pages it serves: the
+// first page reloads once, as it comes under it. A browser the worker cannot isolate
+// (no COEP credentialless) is not reloaded again in the same tab, and runs one thread.
+const ISOLATION_TRIED = "tfjs-isolation-reloaded";
+let isolation = null;
+function isolate() {
+  if (!isolation) {
+    isolation = (async () => {
+      const { threads, isolation: worker } = readRuntimeConfig();
+      if (!threads || !worker) return "off";
+      if (window.crossOriginIsolated) {
+        sessionStorage.removeItem(ISOLATION_TRIED);
+        return "isolated";
+      }
+      // Service workers need a secure context: https, or localhost.
+      if (!window.isSecureContext || !navigator.serviceWorker) return "not isolated: no service workers here";
+      await navigator.serviceWorker.register(worker, { scope: new URL("./", worker).href });
+      await navigator.serviceWorker.ready;
+      if (sessionStorage.getItem(ISOLATION_TRIED)) return "not isolated: this browser does not isolate pages through a service worker";
+      sessionStorage.setItem(ISOLATION_TRIED, "1");
+      window.location.reload();
+      return new Promise(() => {});
+    })().catch((err) => "not isolated: " + (err && err.message || err));
+  }
+  return isolation;
 }
 
 // The WebAssembly binary, fetched with its Subresource Integrity hash and
@@ -281,6 +313,9 @@ function prepareWasm(tf) {
   if (!wasmPrepared) {
     wasmPrepared = (async () => {
       const { wasmPaths, wasmIntegrity } = readRuntimeConfig();
+      // Threads only where the author asked for them: a page isolated by its host for
+      // another reason keeps the single-threaded binary.
+      if (!readRuntimeConfig().threads) tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", false);
       const [simd, threads] = await Promise.all([
         tf.env().getAsync("WASM_HAS_SIMD_SUPPORT"), tf.env().getAsync("WASM_HAS_MULTITHREAD_SUPPORT"),
       ]);
@@ -437,11 +472,17 @@ async function chooseBackend(request) {
           + "small enough for the CPU backend, with no WebAssembly to download";
       }
       else reason = "the models here are under 4 MB, where WebAssembly is fastest";
-      let simd = false;
+      let simd = false, threads = 1;
       if (name === "wasm") {
         try { simd = await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT"); } catch (err) { simd = false; }
+        threads = tf.wasm.getThreadsCount();
+        const isolated = await isolate();
+        if (isolated !== "off" && threads === 1) {
+          reason += "; one thread (" + (isolated === "isolated"
+            ? "the browser reports " + navigator.hardwareConcurrency + " logical cores" : isolated) + ")";
+        }
       }
-      backendInfo = { name, reason, simd, runtime: lean ? "lean" : "full" };
+      backendInfo = { name, reason, simd, threads, runtime: lean ? "lean" : "full" };
       return tf;
     }
     skipped.push(outcome);
@@ -468,6 +509,8 @@ function loadTfScripts() {
 // widgets (and their tensors) are disposed by then.
 let backendChoice = null; // {key, promise}
 export async function loadTf() {
+  // A page that reloads to come under the isolating service worker loads nothing first.
+  await isolate();
   const request = pageRequest();
   // WebGPU that failed once on this visit is not tried again on the next page.
   if (webgpuFailure) request.webgpuFailed = webgpuFailure;
@@ -1114,6 +1157,7 @@ export function registerWidget(name, Widget) {
 }
 
 readRuntimeConfig();
+isolate();
 
 let scans = 0;
 const scanWaiters = [];
