@@ -13,7 +13,10 @@ before its repair (``convert/tensorflow_graph.py`` says what each does):
   ops: StatefulPartitionedCall");
 - ``hard-swish``: grappler fuses a convolution, its folded
   BatchNormalization and hard-swish into one ``_FusedConv2D`` whose
-  activation TF.js's fused kernels lack (refused at build time).
+  activation TF.js's fused kernels lack (refused at build time);
+- ``two-inputs``: a SavedModel's signature sorts the inputs by name, and
+  TF.js feeds a list of inputs in the signature's order: Keras's inputs
+  `zeta` and `alpha` (same shape) were swapped without an error.
 
 Each is converted once by ``converter: tensorflow`` (``quantize: none``) and
 run by the real TF.js in Node.js on the CPU and WebAssembly backends, against
@@ -61,8 +64,6 @@ def attention_any_length():
     # An unknown sequence length: the reshapes take their sizes from the tensors at run time.
     import keras
 
-    # One input: the order of a TensorFlow-path graph's several inputs is not Keras's (see the
-    # closing note of issue 19), and the runner feeds them in Keras's order.
     x = keras.Input((None, 8))
     return keras.Model(x, L().MultiHeadAttention(num_heads=3, key_dim=2, value_dim=5)(x, x))
 
@@ -123,6 +124,14 @@ def hard_swish():
     return realistic_batchnorm(keras.Model(x, y), np.random.default_rng(0))
 
 
+def two_inputs():
+    # Named against the alphabet, one shape: swapped inputs give other numbers, not an error.
+    import keras
+
+    zeta, alpha = keras.Input((4,), name="zeta"), keras.Input((4,), name="alpha")
+    return keras.Model([zeta, alpha], L().Dense(3)(zeta) - 2 * L().Dense(3)(alpha) ** 2)
+
+
 #: Model → (builder, input shapes without the batch, max abs error allowed vs Keras), at
 #: about twice the larger error measured on the two backends (in the comment, with the
 #: largest |output|): float32 rounding, one or a few ulps of the output.
@@ -135,6 +144,7 @@ MODELS = {
     "groups": (groups, [(8, 8, 4)], 2e-7),  # 7.1e-8 (0.97)
     "groups-1d": (groups_1d, [(9, 4)], 3e-7),  # 1.2e-7 (2.4)
     "hard-swish": (hard_swish, [(8, 8, 3)], 5e-7),  # 2.4e-7 (0.92)
+    "two-inputs": (two_inputs, [(4,), (4,)], 1.5e-6),  # 7.2e-7 (10)
 }
 
 

@@ -39,7 +39,7 @@ NATIVE_VERSION = "3"
 MEASURE_VERSION = "1"
 #: Bump when what the plugin adds to TensorFlow's converter (the graph repairs, what is read
 #: from the graph) changes for the same model (part of the cache key).
-TENSORFLOW_PATH_VERSION = "3"
+TENSORFLOW_PATH_VERSION = "4"
 #: The page's text and lookup preprocessing of a model's inputs, beside model.json (``strings.py``).
 PREPROCESS_FILE = "preprocess.json"
 #: The Pythons the ``[tensorflow]`` extra installs on: tensorflowjs has no release for 3.13.

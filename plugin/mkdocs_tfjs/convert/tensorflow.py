@@ -100,12 +100,14 @@ def convert_model(source: Path, out_dir: Path, quantize: str, label: str) -> dic
     """
     tf, keras, tfjs_saved_model = _import_converter()
     params = None
+    input_names: list[str] = []
     with tempfile.TemporaryDirectory(prefix="mkdocs-tfjs-") as tmp:
         if source.is_dir():
             saved_model = source
         else:
             model = _load_keras_model(keras, source, label)
             params = int(model.count_params())
+            input_names = [tensor.name for tensor in model.inputs]
             saved_model = Path(tmp) / "saved_model"
             try:
                 with _quiet():
@@ -140,7 +142,7 @@ def convert_model(source: Path, out_dir: Path, quantize: str, label: str) -> dic
             raise error from exc
         except Exception as exc:  # noqa: BLE001
             raise ConversionError(f"{label}: {_converter_failure(exc)}") from exc
-    repair_graph(out_dir / "model.json", label)
+    repair_graph(out_dir / "model.json", label, input_names)
     return {"params": params}
 
 
@@ -225,7 +227,7 @@ _UNFUSED_OP = {
 }
 
 
-def repair_graph(model_json: Path, label: str) -> None:
+def repair_graph(model_json: Path, label: str, input_names: list[str] | None = None) -> None:
     """Rewrite what tensorflowjs writes but TF.js cannot run, keeping the same values.
 
     - Fused ops whose bias is not a rank-1 constant are split back into the
@@ -243,8 +245,18 @@ def repair_graph(model_json: Path, label: str) -> None:
       inputs, and then never computes the output of a graph whose loop exits
       are control inputs of it (an LSTM: "Cannot compute the outputs
       [Identity]"); an inference graph has no side effects to order.
+    - The signature's inputs are put in Keras's order (``input_names``, the
+      model's inputs). A SavedModel's signature keeps them sorted by name, and
+      TF.js feeds a list of inputs in the signature's order: a model whose
+      inputs `zeta` and `alpha` came in that order would get them swapped.
     """
     data = json.loads(model_json.read_text())
+    signature = data.get("signature") or data.get("userDefinedMetadata", {}).get("signature", {})
+    # Keyed `zeta` or `zeta:0` as Keras exported it; the placeholder is named after the input.
+    by_input = {key.split(":")[0]: key for key in signature.get("inputs") or {}}
+    if input_names and sorted(by_input) == sorted(input_names):
+        given = signature["inputs"]
+        signature["inputs"] = {by_input[name]: given[by_input[name]] for name in input_names}
     ranks = {
         w["name"]: len(w["shape"])
         for group in data.get("weightsManifest", [])
