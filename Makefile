@@ -15,6 +15,7 @@ models: setup
 	.venv/bin/python models/digits/train.py
 	.venv/bin/python models/emoji/train.py
 	.venv/bin/python models/penguin-mass/train.py
+	.venv/bin/python models/penguin-profile/train.py
 	.venv/bin/python models/penguins/train.py
 	.venv/bin/python models/digit-segmenter/train.py
 	.venv/bin/python models/digit-vae/train.py

@@ -162,7 +162,8 @@ BUILT = {
 
 #: (model, quantize) → sha256 of the converted files. Re-pinned for NATIVE_VERSION 3: activations
 #: are fused into the convolution or matrix product before them (Graph.fuse_activations), and
-#: PReLU slopes shared over a leading axis only are written out in full.
+#: PReLU slopes shared over a leading axis only are written out in full. penguin-profile:
+#: the sliders' choice example, added (its preprocess.json holds the three StringLookups).
 PINNED: dict[str, str] = {
     "activations none": "1a4a9b157191d1d38b4f3390cbe41284069739a057d91d37ff59d6f39d45cbac",
     "activations float16": "c2572373b5bb738fa0be1f4ef51f1b12507f26942c3f0b2aa335ec5f081ec517",
@@ -194,6 +195,9 @@ PINNED: dict[str, str] = {
     "penguin-mass none": "5e34add44b1f9271a79a3d128aa64a74dc9c3b2de588940d5e58306d612964b5",
     "penguin-mass float16": "71dba646b6f9c0bb278374c01105613572b85d34095e0a8344582b070b0973fa",
     "penguin-mass uint8": "d89238b2a70acbebb8a6160cb4ddb6c987733611de1195d340924eca2e88463c",
+    "penguin-profile none": "b8634e363c2e0a1d4c2cbb5bbd03c249c31de7189a1564c9d903355378405cfd",
+    "penguin-profile float16": "193f05b66ac2d6c94eedc851c4684691c0a5fe02edd1c9718510057aa34775e9",
+    "penguin-profile uint8": "f8fff6637589aa37ef35617f8330e59cdba892c712c4d5229d6dc2d8f6151313",
     "penguins none": "4c1b35cd1c1979e39eae7e4c57756db3d086909f7a6fdecdd2428d9a63573029",
     "penguins float16": "e74c52dbc92fa6e5df52e1c5ec0e17611771ada96e1eac7f4ad9a2e4bc13d059",
     "penguins uint8": "48ce833614ddbae3cc6d43e53dec54d038a3a9e32ab622e5eaacf3851545ddfc",

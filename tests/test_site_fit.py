@@ -17,6 +17,8 @@ DEMO_PAGES = {"palette": ("demos/palette/", "tfjs-palette-1"),
               "image": ("demos/image/", "tfjs-image-1"),
               "pictures": ("demos/pictures/", "tfjs-image-1"),
               "sunspots": ("demos/sunspots/", "tfjs-sliders-1"),
+              # The sliders' choices (a select per string feature) beside sliders.
+              "choices": ("demos/sliders/", "tfjs-sliders-3"),
               "text": ("demos/text/", "tfjs-text-1")}
 
 
@@ -133,9 +135,10 @@ def test_demo_pages_pass_axe_and_are_screenshotted_in_both_schemes(demo_url, ope
         # The legend's swatches are drawn in the classes' colours.
         for swatch in page.locator(f"#{widget_id} .tfjs-mask-swatch").all():
             assert rgb(swatch.evaluate("e => getComputedStyle(e).backgroundColor")) in present
-    elif name == "sunspots":
-        # A number, not bars: the forecast is shown.
-        assert re.search(r"\d+\.\d", page.locator(f"#{widget_id} .tfjs-values").text_content())
+    elif name in ("sunspots", "choices"):
+        # A number, not bars: the forecast (the body mass, in whole grams) is shown.
+        shown = r"\d+\.\d" if name == "sunspots" else r"\d{4} g"
+        assert re.search(shown, page.locator(f"#{widget_id} .tfjs-values").text_content())
     else:
         # The top-k bars are drawn in their fill colour.
         assert rgb(page.evaluate(BACKGROUND, f"#{widget_id} .tfjs-bar-fill")) in present

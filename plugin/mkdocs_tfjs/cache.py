@@ -27,8 +27,9 @@ from .convert import Choice, convert_model, converter_versions, kernels
 from .errors import ConversionError
 from .modelinfo import ModelInfo, count_weights, read_signature
 
-#: Bump when the conversion recipe changes, so old entries are not reused.
-SCHEME = "3"
+#: Bump when the conversion recipe changes, so old entries are not reused. 4: info.json
+#: holds each lookup input's vocabulary (the sliders widget's choices).
+SCHEME = "4"
 INFO = "info.json"
 _TMP_PREFIX = ".tmp-"
 

@@ -61,8 +61,8 @@ class ModelInfo:
     #: (``convert/measure.py``); None where TensorFlow's converter wrote the model.
     quantization_cost: dict[str, Any] | None = None
     #: Per input, where the page runs the model's own text or lookup layer before the
-    #: graph (``preprocess.json``): ``{layer, dtype, shape}`` of the raw input, else None.
-    #: Empty when no input has one.
+    #: graph (``preprocess.json``): ``{layer, dtype, shape}`` of the raw input, else None;
+    #: a StringLookup or IntegerLookup adds its ``vocabulary``. Empty when no input has one.
     preprocess: list[dict[str, Any] | None] = field(default_factory=list)
 
     def raw_input(self, index: int) -> dict[str, Any] | None:

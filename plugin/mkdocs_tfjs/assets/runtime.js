@@ -673,7 +673,7 @@ class Instance {
     this.setState("error");
     const message = explain(err);
     this.setStatus("This widget could not start: " + message);
-    this.el.querySelectorAll("button, input").forEach((control) => { control.disabled = true; });
+    this.el.querySelectorAll("button, input, select").forEach((control) => { control.disabled = true; });
     console.warn("tfjs widget " + this.el.id + ": " + message);
     this.rejectReady(new Error(message));
   }

@@ -535,6 +535,20 @@ def _batchnorm_folds(nodes: list[_Node], outputs: list[Ref]) -> dict[str, _Node]
     return folds
 
 
+def _raw_input(front: dict[str, Any]) -> dict[str, Any]:
+    """Return what the build knows of a preprocessed input: ``{layer, dtype, shape}``.
+
+    A ``StringLookup`` or ``IntegerLookup`` adds its ``vocabulary`` (the
+    tokens after the mask and OOV ones), which the sliders widget offers as
+    the choices of a string feature; a text layer's vocabulary is no list of
+    choices, and a ``Hashing`` layer has none.
+    """
+    raw = {"layer": front["layer"], "dtype": front["inputDtype"], "shape": front["inputShape"]}
+    if front["layer"] in ("StringLookup", "IntegerLookup"):
+        raw["vocabulary"] = list(front["tokens"])
+    return raw
+
+
 def convert_native(
     source: Path, out_dir: Path, quantize: str, label: str, version: str
 ) -> dict[str, Any]:
@@ -581,13 +595,7 @@ def convert_native(
         "output_activation": output_activation(keras.config),
         "quantization_cost": cost,
         "preprocess": [
-            None
-            if i not in walker.fronts
-            else {
-                "layer": walker.fronts[i]["layer"],
-                "dtype": walker.fronts[i]["inputDtype"],
-                "shape": walker.fronts[i]["inputShape"],
-            }
+            None if i not in walker.fronts else _raw_input(walker.fronts[i])
             for i in range(len(inputs))
         ]
         if walker.fronts

@@ -1,4 +1,9 @@
-"""The ``sliders`` widget: one slider per input feature in, classes or named values out.
+"""The ``sliders`` widget: one control per input feature in, classes or named values out.
+
+A numeric feature gets a slider; a string (or integer) feature that the
+model's own ``StringLookup``, ``IntegerLookup`` or ``Hashing`` layer takes
+gets a choice of its vocabulary, which the page encodes as Keras does
+(``assets/preprocess.js``).
 
 The sliders draw the classes themselves; the ``values`` output part draws
 named values, and ``show:`` may name any other output part (``image``: a
@@ -9,6 +14,7 @@ decoder's latent space explored by hand). ``kind`` is the older name of
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +24,21 @@ from ...paths import resolve_project_path
 from ..classes.part import check_topk, scores_kind
 from ..part import Fail, Widget, WidgetSpec
 from ..values.part import DECIMALS, UNIT
-from .sliders_keys import load_names, load_normalize, load_sliders
+from .sliders_keys import (
+    Choice,
+    ModelInput,
+    load_controls,
+    load_names,
+    load_normalize,
+    read_inputs,
+)
+
+#: The lookup layers whose input the sliders widget offers as a choice.
+CHOICE_LAYERS = ("StringLookup", "IntegerLookup", "Hashing")
 
 
 class SlidersWidget(Widget):
-    """One slider per input feature of a tabular model; see its classes or values."""
+    """One control per feature of a tabular model (slider or choice); see its classes or values."""
 
     name = "sliders"
     order = 40
@@ -32,11 +48,15 @@ class SlidersWidget(Widget):
     options = (
         Option(
             "inputs",
-            (list, str),
+            (list, dict, str),
             "One slider per input feature, in the model's order: a YAML list of "
             "`{name, min, max, step, value}` mappings (`step` defaults to a hundredth of the "
             "range, `value` to the middle), or a JSON file holding the same list. Their count "
-            "must equal the model's n.",
+            "must equal the model's n. For a model of several inputs, or with string features: "
+            "a mapping from each input's name to its sliders (a list), or, for a string "
+            "feature the model's own `StringLookup`, `IntegerLookup` or `Hashing` takes, to a "
+            "choice `{name, choices, value}` (all optional: the choices default to the "
+            "vocabulary, the value to the first).",
         ),
         Option(
             "outputs",
@@ -64,12 +84,15 @@ class SlidersWidget(Widget):
         Option(
             "normalize",
             (dict,),
-            "`{mean: [...], std: [...]}`, one number per input: the page feeds the model "
+            "`{mean: [...], std: [...]}`, one number per slider: the page feeds the model "
             "(value - mean) / std. For models trained on standardised features that do not "
             "normalise inside; leave it out when the model has a Normalization layer.",
         ),
     )
-    needs = "one feature vector [batch, n] and one output [batch, m]"
+    needs = (
+        "feature vectors [batch, n] (numbers, or strings through a StringLookup, "
+        "IntegerLookup or Hashing layer) and one output [batch, m]"
+    )
 
     def default_show_for(self, values: dict[str, Any]) -> str | None:
         """``kind: values`` (from before ``show:``) shows values."""
@@ -108,13 +131,10 @@ class SlidersWidget(Widget):
                 "of the model, for example\n    inputs:\n      - {name: bill length (mm), "
                 "min: 30, max: 60}"
             )
-        options["inputs"] = load_sliders(
+        # Which items are sliders and which choices depends on the model: check_model reads them.
+        options["inputs"] = read_inputs(
             options["inputs"], resolver("inputs"), lambda m: fail(m, "inputs")
         )
-        if options["normalize"] is not None:
-            options["normalize"] = load_normalize(
-                options["normalize"], len(options["inputs"]), lambda m: fail(m, "normalize")
-            )
         if options["outputs"] is not None:
             options["outputs"] = load_names(
                 options["outputs"], resolver("outputs"), lambda m: fail(m, "outputs")
@@ -136,22 +156,30 @@ class SlidersWidget(Widget):
                 )
 
     def check_model(self, spec: WidgetSpec, info: ModelInfo) -> None:
-        """Require [batch, n] in, n sliders, and m output names for [batch, m] out.
+        """Require [batch, n] inputs and one control per feature, and m names for [batch, m] out.
 
         The output part (``values``, ``image``...) checks the output when there is one.
         """
-        if len(info.inputs) != 1 or len(info.outputs) != 1:
+        if not info.inputs or len(info.outputs) != 1:
             raise self._misfit(spec, info)
-        features, out = info.inputs[0].shape, info.outputs[0].shape
-        if len(features) != 2 or features[1] is None:
-            raise self._misfit(spec, info)
-        sliders = spec.options["inputs"]
-        if len(sliders) != features[1]:
-            raise spec.error(
-                f"`inputs` has {len(sliders)} sliders but `{spec.model}` takes "
-                f"{features[1]} features ({info.inputs[0].describe()}); give one slider per "
-                "feature, in the order the model was trained on",
-                "inputs",
+        out = info.outputs[0].shape
+        inputs = [self._model_input(spec, info, i) for i in range(len(info.inputs))]
+        options = spec.options
+        where, items = options["inputs"]
+        controls, feeds = load_controls(
+            items, where, inputs, spec.model, lambda m: spec.error(m, "inputs")
+        )
+        options["inputs"] = controls
+        # A model of one numeric [batch, n] input is fed as before; others say how (browser_config).
+        options["feeds"] = (
+            None
+            if len(inputs) == 1 and inputs[0].layer is None and inputs[0].rank == 2
+            else [{"controls": f, "rank": m.rank} for f, m in zip(feeds, inputs, strict=True)]
+        )
+        sliders = sum(1 for c in controls if not isinstance(c, Choice))
+        if options["normalize"] is not None:
+            options["normalize"] = load_normalize(
+                options["normalize"], sliders, lambda m: spec.error(m, "normalize")
             )
         names = spec.options["outputs"]
         if names is not None and len(out) == 2 and len(names) != out[1]:
@@ -167,13 +195,44 @@ class SlidersWidget(Widget):
             raise self._misfit(spec, info)
         check_topk(spec, info, out[1])
 
+    def _model_input(self, spec: WidgetSpec, info: ModelInfo, index: int) -> ModelInput:
+        """Return what input ``index`` takes: numbers for sliders, or strings for choices."""
+        tensor, raw = info.inputs[index], info.raw_input(index)
+        # The signature names a tensor (`island:0`); an author names the Keras input (`island`).
+        name = re.sub(r":\d+$", "", tensor.name)
+        shape = tuple(raw["shape"]) if raw is not None else tensor.shape
+        if raw is not None and raw["layer"] not in CHOICE_LAYERS:
+            raise spec.error(
+                f"`{spec.model}` takes {info.describe_input(index)} as its input "
+                f"`{name}`: text for the text widget, not a choice; the sliders widget "
+                f"offers choices for inputs through a {', '.join(CHOICE_LAYERS)} layer",
+                "widget",
+            )
+        if len(shape) not in (1, 2) or (len(shape) == 2 and shape[1] is None):
+            raise self._misfit(spec, info)
+        count = 1 if len(shape) == 1 else int(shape[1])
+        if raw is None:
+            return ModelInput(name, tensor.describe(), count, len(shape))
+        vocabulary = raw.get("vocabulary")
+        return ModelInput(
+            name,
+            info.describe_input(index),
+            count,
+            len(shape),
+            raw["layer"],
+            None if vocabulary is None else tuple(vocabulary),
+            raw["dtype"] != "string",
+        )
+
     def browser_config(self, spec: WidgetSpec, info: ModelInfo) -> dict[str, Any]:
         """Tell the page the sliders, and the classes' labels or the output part's configuration."""
         options = spec.options
-        sliders = {
+        sliders: dict[str, Any] = {
             "sliders": [s.to_json() for s in options["inputs"]],
             "normalize": options["normalize"],
         }
+        if options.get("feeds"):
+            sliders["feeds"] = options["feeds"]
         if spec.output is not None:
             return {**sliders, "output": spec.output.browser_config(spec, info)}
         count = info.outputs[0].shape[1] or 0
