@@ -10,7 +10,10 @@ file's own Keras (or tf_keras) output. Random weights: what is checked is the
 lowering, not training. The transformer is token and position embeddings,
 MultiHeadAttention, LayerNormalization, a GELU feed-forward block, pooling and
 a softmax Dense; tf_keras's has no position embedding (tf_keras writes
-``cumsum`` as a TFOpLambda, which no converter lowers). The augmentation
+``cumsum`` as a TFOpLambda, which no converter lowers). Its masked variant
+(``mask_zero``, without position embedding: Keras 3's Add would drop the mask)
+reads sentences of 12, 9, 4 and 1 tokens padded to the same length: the mask
+reaches the attention, the residual merges and the average. The augmentation
 models carry every augmentation layer their Keras has that takes an image.
 """
 
@@ -28,11 +31,15 @@ LENGTH, VOCAB, WIDTH = 12, 40, 16
 PROBE = 'import { registerWidget } from "./runtime.js";\nregisterWidget("probe", class { constructor() {} });\n'
 
 
-def transformer(k, positions: bool):
-    """A one-block transformer encoder classifier over ``LENGTH`` token ids."""
+def transformer(k, positions: bool, mask_zero: bool = False):
+    """A one-block transformer encoder classifier over ``LENGTH`` token ids.
+
+    ``mask_zero``: token 0 is padding; Keras's mask skips it in the attention (as a key, and
+    as a query, whose output the average leaves out) and in the average.
+    """
     layers = k.layers
     ids = k.Input((LENGTH,), dtype="int32")
-    x = layers.Embedding(VOCAB, WIDTH)(ids)
+    x = layers.Embedding(VOCAB, WIDTH, mask_zero=mask_zero)(ids)
     if positions:
         # Positions 1..LENGTH from the ids themselves: a position embedding without a custom layer.
         where = k.ops.cumsum(k.ops.ones_like(ids), axis=1)
@@ -71,7 +78,7 @@ def randomized(model, scale=0.5):
 
 @pytest.fixture(scope="module")
 def models(tmp_path_factory):
-    """{name: (saved file, inputs, Keras's output)} for the four models."""
+    """{name: (saved file, inputs, Keras's output)} for the six models."""
     import keras
     import tf_keras
 
@@ -79,10 +86,17 @@ def models(tmp_path_factory):
     rng = np.random.default_rng(5)
     ids = rng.integers(0, VOCAB, size=(4, LENGTH)).astype("int32")
     images = rng.uniform(0, 255, size=(4, 16, 16, 3)).astype("float32")
+    # Sentences of 12, 9, 4 and 1 tokens, padded with 0 to LENGTH.
+    padded = rng.integers(1, VOCAB, size=(4, LENGTH)).astype("int32")
+    for row, length in enumerate((12, 9, 4, 1)):
+        padded[row, length:] = 0
     out = {}
     for name, k, build, x in [
         ("transformer-keras3", keras, lambda: transformer(keras, True), ids),
         ("transformer-tf-keras", tf_keras, lambda: transformer(tf_keras, False), ids),
+        # Without the position embedding: Keras 3's Add drops the mask of one input of two.
+        ("transformer-masked-keras3", keras, lambda: transformer(keras, False, mask_zero=True), padded),
+        ("transformer-masked-tf-keras", tf_keras, lambda: transformer(tf_keras, False, mask_zero=True), padded),
         ("augmented-keras3", keras, lambda: augmented(keras), images),
         ("augmented-tf-keras", tf_keras, lambda: augmented(tf_keras), images),
     ]:

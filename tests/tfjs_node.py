@@ -25,9 +25,11 @@ def run_models(cases: list[tuple[Path, list[np.ndarray]]], backend: str = "cpu")
         for i, (folder, inputs) in enumerate(cases):
             entries = []
             for j, array in enumerate(inputs):
-                dtype = "int32" if np.issubdtype(array.dtype, np.integer) else "float32"
+                # Booleans travel as int32 0/1 (the runner makes them bool tensors again).
+                dtype = "bool" if array.dtype == bool else "int32" if np.issubdtype(array.dtype, np.integer) else "float32"
+                stored = "float32" if dtype == "float32" else "int32"
                 file = work / f"in-{i}-{j}.bin"
-                file.write_bytes(np.ascontiguousarray(array, dtype=dtype).astype(f"<{dtype[0]}4").tobytes())
+                file.write_bytes(np.ascontiguousarray(array).astype(f"<{stored[0]}4").tobytes())
                 entries.append({"dtype": dtype, "shape": list(array.shape), "file": str(file)})
             specs.append({"dir": str(folder), "inputs": entries})
         (work / "cases.json").write_text(json.dumps(specs))

@@ -1,7 +1,7 @@
 // Run converted TF.js graph models with the real TF.js (npm) in Node.js, many per process.
 //
 // Usage: node run_graph_models.cjs cases.json results.json [backend]
-// cases.json: [{"dir": "<model folder>", "inputs": [{"dtype": "float32", "shape": [...], "file": "<raw little-endian bytes>"}]}]
+// cases.json: [{"dir": "<model folder>", "inputs": [{"dtype": "float32" | "int32" | "bool", "shape": [...], "file": "<raw little-endian bytes>"}]}]
 // results.json: [{"outputs": [{"shape": [...], "file": "<raw float32 bytes>"}]} | {"error": "..."}]
 // Each case runs through loadGraphModel and executeAsync, as the browser runtime does.
 const fs = require("fs");
@@ -35,7 +35,8 @@ function handler(dir) {
 
 function readInput(spec) {
   const bytes = fs.readFileSync(spec.file);
-  const ctor = spec.dtype === "int32" ? Int32Array : Float32Array;
+  // bool inputs come as int32 0/1
+  const ctor = spec.dtype === "float32" ? Float32Array : Int32Array;
   const values = new ctor(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
   return tf.tensor(values, spec.shape, spec.dtype);
 }

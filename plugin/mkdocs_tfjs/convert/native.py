@@ -31,7 +31,7 @@ from .keras_config import (
 )
 from .keras_file import KerasFile, read_keras_file
 from .layers import FOLDS, LAYERS, Call, Unsupported, batchnorm_affine
-from .layers._common import ints
+from .layers._common import binary, ints
 from .measure import quantization_cost
 from .strings import FORMAT, PREPROCESS_FILE, STRING_LAYERS, Front, LayerFiles
 
@@ -124,20 +124,25 @@ def _keras2_kwargs(kwargs: dict[str, Any], refs: list[Ref]) -> dict[str, Any]:
     """Return a Keras 2 call's keyword arguments, ``[layer, node, index]`` tensors as refs.
 
     tf_keras saves the tensors a layer takes by keyword (MultiHeadAttention's
-    ``value``, ``attention_mask``) as such triples in the node's fourth entry.
+    ``value``, ``attention_mask``; Attention's ``mask``, a list of them) as
+    such triples in the node's fourth entry.
     """
-    out: dict[str, Any] = {}
-    for key, value in kwargs.items():
-        if (
-            isinstance(value, list)
-            and len(value) == 3
-            and isinstance(value[0], str)
-            and all(isinstance(v, int) for v in value[1:])
-        ):
-            value = (value[0], int(value[1]), int(value[2]))
-            refs.append(value)
-        out[key] = value
-    return out
+    return {key: _keras2_tensors(value, refs) for key, value in kwargs.items()}
+
+
+def _keras2_tensors(value: Any, refs: list[Ref]) -> Any:
+    if (
+        isinstance(value, list)
+        and len(value) == 3
+        and isinstance(value[0], str)
+        and all(isinstance(v, int) for v in value[1:])
+    ):
+        ref = (value[0], int(value[1]), int(value[2]))
+        refs.append(ref)
+        return ref
+    if isinstance(value, list):
+        return [_keras2_tensors(v, refs) for v in value]
+    return value
 
 
 def _first_node_index(entry: dict[str, Any], inbound_nodes: list[Any]) -> int:
@@ -367,9 +372,6 @@ class _Walker:
         if node.name in folded or (not scope and node.name in self.passthrough):
             return inputs
         masks = [self.masks.get(t.name) for t in inputs]
-        if any(masks) and key in _MASK_READERS:
-            why = "a Keras mask (from Embedding(mask_zero=True) or Masking) as its input"
-            raise UnsupportedLayer(self.label, [(key, node.name, why)])
         lower = LAYERS.get(key)
         if lower is None:
             raise UnsupportedLayer(self.label, [(key, node.name, "")])
@@ -460,7 +462,7 @@ class _Walker:
 
 
 #: Layers that pass their input's Keras mask on unchanged (Keras's ``supports_masking``
-#: with its default ``compute_mask``); a merge passes the one mask its inputs share.
+#: with its default ``compute_mask``), and the merges, which combine their inputs' masks.
 _MASK_PASSING = {
     "InputLayer", "Identity", "Dense", "Activation", "ReLU", "LeakyReLU", "PReLU", "ELU",
     "Softmax", "BatchNormalization", "LayerNormalization", "GroupNormalization",
@@ -469,26 +471,38 @@ _MASK_PASSING = {
     "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate",
 }  # fmt: skip
 
-#: Layers other than the recurrent ones whose output Keras computes from a mask: refused
-#: with one rather than lowered as if there were none.
-_MASK_READERS = {"GlobalAveragePooling1D", "GlobalAvgPool1D"}
+#: Merges: Keras 3's keep a mask only where every input has one (Concatenate's then keeps
+#: every step), and keep a step that any input keeps; tf_keras's combine the masks there
+#: are, and keep a step that every one keeps (Concatenate's over the last axis).
+_MERGES = {"Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate"}
 
 
 def _output_masks(key: str, call: Call, count: int) -> list[Tensor | None]:
     """Return the Keras mask of each of a layer call's ``count`` outputs.
 
     The lowering sets them where it makes masks; a layer in
-    :data:`_MASK_PASSING` passes its inputs' one mask on; any other layer
-    drops it, as Keras 3 does (with a warning) for layers without masking.
+    :data:`_MASK_PASSING` passes its inputs' mask on (a merge combines
+    them); any other layer drops it, as Keras 3 does (with a warning) for
+    layers without masking.
     """
     if call.out_masks is not None:
         return call.out_masks
-    distinct = {m.name: m for m in call.masks if m is not None}
+    distinct = list({m.name: m for m in call.masks if m is not None}.values())
     if key not in _MASK_PASSING or not distinct:
         return [None] * count
-    if len(distinct) > 1:
+    if key in _MERGES and not call.legacy and None in call.masks:
+        return [None] * count
+    joins_steps = (
+        key == "Concatenate" and int(call.get("axis", -1)) % call.x.rank != call.x.rank - 1
+    )
+    if len(distinct) > 1 and (key not in _MERGES or joins_steps):
         raise Unsupported("inputs with different Keras masks")
-    return [next(iter(distinct.values()))] * count
+    mask = distinct[0]
+    for other in distinct[1:]:
+        # Masks are 0 or 1: the largest is a logical or, the smallest a logical and.
+        op = "Minimum" if call.legacy else "Maximum"
+        mask = binary(call.graph, op, mask, other, call.hint("mask"))
+    return [mask] * count
 
 
 def _over_channels(bn_config: dict[str, Any], x: Tensor) -> bool:

@@ -3,9 +3,11 @@
 Lowered to batched matrix products, transposes, reshapes and softmax, never
 to ``Einsum``: TF.js's WebAssembly backend has no Einsum kernel, and these
 ops run on every backend. Masks given to the call as tensors
-(``attention_mask``, ``query_mask``...) and the causal and sliding-window
-masks are applied as Keras applies them, Keras 3 and tf_keras each their own
-way; dropout does nothing at inference.
+(``attention_mask``, ``query_mask``...), the Keras masks of the inputs (from
+``Embedding(mask_zero=True)`` or ``Masking``) and the causal and
+sliding-window masks are applied as Keras applies them, Keras 3 and tf_keras
+each their own way, and the output keeps the query's Keras mask; dropout does
+nothing at inference.
 """
 
 from __future__ import annotations
@@ -139,19 +141,15 @@ def _out_rank(name: str, kernel: np.ndarray) -> int:
 
 @layer("MultiHeadAttention")
 def multi_head_attention(call: Call) -> Tensor | list[Tensor]:
-    """``MultiHeadAttention``: every option, masks given to the call, causal and sliding window."""
+    """``MultiHeadAttention``: every option; masks given to the call or Keras's, causal, window."""
     g = call.graph
     bound = bound_args(call, _MHA_ARGS)
     query = call.tensor(bound.get("query"))
     value = call.tensor(bound.get("value"))
-    key = call.tensor(bound.get("key")) or value
+    key_given = call.tensor(bound.get("key"))
+    key = key_given or value
     if query is None or value is None:
         raise Unsupported("MultiHeadAttention called without query and value tensors")
-    if any(m is not None for m in call.masks):
-        raise Unsupported(
-            "MultiHeadAttention given a Keras mask (from Embedding(mask_zero=True) or Masking) "
-            "is not lowered; pass the padding as `attention_mask` instead, or drop mask_zero"
-        )
     heads, key_dim = int(call.config["num_heads"]), int(call.config["key_dim"])
     value_dim = int(call.get("value_dim") or key_dim)
     parts = call.parts()
@@ -196,7 +194,7 @@ def multi_head_attention(call: Call) -> Tensor | list[Tensor]:
         scores = reshape_tail(
             g, scores, len(batch_axes), list(full[len(batch_axes) :]), call.hint("scores/full")
         )
-    mask = _attention_mask(call, bound, query, value, len(axes), scores.rank)
+    mask = _attention_mask(call, bound, (query, value, key_given), len(axes), scores.rank)
     flat_scores = scores
     if len(axes) > 1:
         # Softmax over the key attention axes together: flatten them into one.
@@ -232,6 +230,10 @@ def multi_head_attention(call: Call) -> Tensor | list[Tensor]:
     out_shape = _as_list(call.get("output_shape") or [query.shape[-1]])
     if len(out_shape) > 1:
         result = reshape_tail(g, result, rank - 2, [int(d) for d in out_shape], call.hint("output"))
+    # Keras gives the output the query's Keras mask (none where the query has none).
+    query_mask = call.mask_of(query)
+    if query_mask is not None:
+        call.out_masks = [query_mask, None] if returns_scores else [query_mask]
     if not returns_scores:
         return result
     scores_out = probs
@@ -254,18 +256,20 @@ def _broadcast_to(call: Call, mask: Tensor, like: Tensor) -> Tensor:
 
 
 def _attention_mask(
-    call: Call, bound: dict[str, Any], query: Tensor, value: Tensor, n_axes: int, scores_rank: int
+    call: Call,
+    bound: dict[str, Any],
+    tensors: tuple[Tensor, Tensor, Tensor | None],
+    n_axes: int,
+    scores_rank: int,
 ) -> Tensor | None:
-    """Return the boolean mask of MultiHeadAttention's scores, expanded as Keras expands it."""
+    """Return the boolean mask of MultiHeadAttention's scores, expanded as Keras expands it.
+
+    ``tensors`` are the query, the value and the key given to the call (None if none was).
+    """
+    query, value, _ = tensors
     mask = None
-    # Keras reads the query's mask from the query tensor itself, never from the call.
-    for name, axis in (("value_mask", -2), ("key_mask", -2)):
-        given = call.tensor(bound.get(name))
-        if given is not None:
-            part = _expand(
-                call, _bool(call, given, call.hint(name)), axis, call.hint(f"{name}/expanded")
-            )
-            mask = _and(call, mask, part, call.hint(f"{name}/and"))
+    for name, part in _keras_masks(call, bound, tensors):
+        mask = _and(call, mask, part, call.hint(f"{name}/and"))
     t_len, s_len = query.shape[1], value.shape[1]
     if bound.get("use_causal_mask", False):
         causal = _band(call, t_len, s_len, "use_causal_mask", lambda r, c: r >= c, "causal_mask")
@@ -291,16 +295,57 @@ def _attention_mask(
     return mask
 
 
+def _keras_masks(
+    call: Call, bound: dict[str, Any], tensors: tuple[Tensor, Tensor, Tensor | None]
+) -> list[tuple[str, Tensor]]:
+    """Return the query's [B, T, 1] and the value's and key's [B, 1, S] boolean masks, by name.
+
+    As Keras 3's ``_compute_attention_mask`` and tf_keras's take them: the
+    query's is always its Keras mask (from ``Embedding(mask_zero=True)`` or
+    ``Masking``), even where the call gives ``query_mask``. Keras 3 takes
+    ``value_mask`` and ``key_mask`` given to the call, or else the Keras masks
+    of the value and of the key (only where the call gives a key); tf_keras
+    the Keras masks of the value and of the key (the value where no key is
+    given: the same mask twice changes nothing).
+    """
+    query, value, key_given = tensors
+    implicit = {
+        "query_mask": call.mask_of(query),
+        "value_mask": call.mask_of(value),
+        "key_mask": call.mask_of(key_given if key_given is not None or not call.legacy else value),
+    }
+    out = []
+    for name, tensor in (("query_mask", query), ("value_mask", value), ("key_mask", key_given)):
+        given = None if name == "query_mask" else call.tensor(bound.get(name))
+        if given is not None:  # [B, S], given to the call
+            given = _bool(call, given, call.hint(name))
+            part = _expand(call, given, -2, call.hint(f"{name}/expanded"))
+        elif implicit[name] is not None:  # a Keras mask, [B, steps, 1] (see Call.masks)
+            if (tensor or value).rank != 3:
+                raise Unsupported(f"a Keras mask on a {name[:-5]} of rank {(tensor or value).rank}")
+            part = _bool(call, implicit[name], call.hint(name))
+            if name != "query_mask":
+                part = transpose(call.graph, part, [0, 2, 1], call.hint(f"{name}/across"))
+        else:
+            continue
+        out.append((name, part))
+    return out
+
+
 def _dense_attention(call: Call, scores_of: Any) -> Tensor | list[Tensor]:
     """Attention and AdditiveAttention: scores, the value mask and causal mask, softmax, values.
 
     Masked scores lose 1e9 (Keras 3 and tf_keras alike); a masked query step's output is 0.
     """
     g = call.graph
-    bound = bound_args(call, ("inputs", "mask", "training", "return_attention_scores"))
-    # Keras 3 saves the list [query, value(, key)] as one argument; Keras 2 its items apart.
-    given = bound.get("inputs") if isinstance(bound.get("inputs"), list) else call.args
-    tensors = [call.tensor(t) for t in given]
+    if call.legacy:
+        # A Keras 2 node lists the tensors [query, value(, key)] as its arguments, one by one,
+        # and keeps what else the call got (``mask=``) as keywords.
+        bound = {**call.kwargs, "inputs": list(call.args)}
+    else:  # Keras 3 saves the list [query, value(, key)] as one argument
+        bound = bound_args(call, ("inputs", "mask", "training", "return_attention_scores"))
+    given = bound.get("inputs")
+    tensors = [call.tensor(t) for t in given] if isinstance(given, list) else []
     if len(tensors) < 2 or any(t is None for t in tensors):
         raise Unsupported("attention called without [query, value] tensors")
     query, value = tensors[0], tensors[1]
@@ -335,12 +380,17 @@ def _dense_attention(call: Call, scores_of: Any) -> Tensor | list[Tensor]:
         scores = g.op("SelectV2", [mask, scores, lowered], scores.shape, call.hint("scores/padded"))
     weights = unary(g, "Softmax", scores, call.hint("softmax"))
     out = matmul(g, weights, value, call.hint())
+    returns_scores = bool(bound.get("return_attention_scores", False))
     if q_mask is not None:
         keep = _bool(call, q_mask, call.hint("query_mask"))
         if keep.rank == 2:
             keep = _expand(call, keep, -1, call.hint("q_keep"))
         out = g.op("SelectV2", [keep, out, scalar(g, 0.0, "zero")], out.shape, call.hint("masked"))
-    return [out, weights] if bound.get("return_attention_scores", False) else out
+        # Keras gives the output the query's mask (compute_mask): float [B, T, 1] in Call.masks.
+        implicit = q_mask.rank == 3 and q_mask.dtype == "float32"
+        as_mask = q_mask if implicit else cast(g, keep, "float32", call.hint("output_mask"))
+        call.out_masks = [as_mask, None] if returns_scores else [as_mask]
+    return [out, weights] if returns_scores else out
 
 
 @layer("Attention")

@@ -99,6 +99,30 @@ def any_op(call: Call) -> Tensor:
     )
 
 
+@layer("ops.LogicalOr")
+def logical_or(call: Call) -> Tensor:
+    """``keras.ops.logical_or(a, b)``: how Keras 3 records the mask of a merge of masked inputs.
+
+    Written ``max(float(a), float(b)) > 0``: TF.js's WebAssembly ``Select`` fails on
+    boolean values (memory access out of bounds), and the lean runtime has these ops.
+    """
+    g = call.graph
+    truths = []
+    for i, t in enumerate(_operands(call)):
+        truth = t if t.dtype == "bool" else nonzero(g, t, call.hint(f"x{i}/nonzero"))
+        truths.append(cast(g, truth, "float32", call.hint(f"x{i}/as_float")))
+    either = binary(g, "Maximum", truths[0], truths[1], call.hint("max"))
+    zero = scalar(g, 0.0, "zero")
+    return g.op("Greater", [either, zero], either.shape, call.hint(), dtype="bool")
+
+
+@layer("ops.ConvertToTensor")
+def convert_to_tensor(call: Call) -> Tensor:
+    """``keras.ops.convert_to_tensor(x, dtype)``: how Keras 3 records Attention's output mask."""
+    x, dtype = call.x, _dtype(call.get("dtype"), call.x.dtype)
+    return x if dtype == x.dtype else cast(call.graph, x, dtype, call.hint())
+
+
 @layer("ops.OnesLike")
 def ones_like(call: Call) -> Tensor:
     """``keras.ops.ones_like(x)``, in ``x``'s dtype (or the one given)."""

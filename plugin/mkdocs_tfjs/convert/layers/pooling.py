@@ -7,6 +7,7 @@ from collections.abc import Callable
 from ..graph import Tensor
 from ._common import (
     as_2d,
+    binary,
     conv_out,
     from_2d,
     pair,
@@ -78,6 +79,8 @@ for _name, _short, _op in (
 def _global_pool(op: str, spatial: int) -> Callable[[Call], Tensor]:
     def lower(call: Call) -> Tensor:
         require_channels_last(call)
+        if op == "Mean" and spatial == 1 and call.mask is not None:
+            return _masked_average(call, call.mask)
         return reduce(
             call.graph,
             op,
@@ -89,6 +92,20 @@ def _global_pool(op: str, spatial: int) -> Callable[[Call], Tensor]:
 
     lower.__doc__ = f"Global pooling as ``{op}`` over the spatial axes."
     return lower
+
+
+def _masked_average(call: Call, mask: Tensor) -> Tensor:
+    """GlobalAveragePooling1D given a Keras mask: the mean over the kept steps only.
+
+    ``sum(x · mask) / sum(mask)`` over the steps, as Keras 3 and tf_keras
+    compute it (a sequence with every step masked gives 0 / 0, NaN, in Keras
+    too). The other global poolings read no mask, in either Keras.
+    """
+    g, keep = call.graph, bool(call.get("keepdims", False))
+    kept = binary(g, "Mul", call.x, mask, call.hint("kept"))
+    total = reduce(g, "Sum", kept, [1], keep, call.hint("sum"))
+    count = reduce(g, "Sum", mask, [1], keep, call.hint("count"))
+    return binary(g, "RealDiv", total, count, call.hint())
 
 
 def _pool3d(op: str) -> Callable[[Call], Tensor]:

@@ -74,6 +74,15 @@ class Call:
         """Return the first input's mask (None without one)."""
         return self.masks[0] if self.masks else None
 
+    def mask_of(self, tensor: Tensor | None) -> Tensor | None:
+        """Return the Keras mask of the input ``tensor`` (None without one, or for no tensor)."""
+        if tensor is None:
+            return None
+        for given, mask in zip(self.inputs, self.masks, strict=False):
+            if given.name == tensor.name:
+                return mask
+        return None
+
     def weights(self) -> list[np.ndarray]:
         """Return the layer's weights, float32, in Keras's variable order."""
         return [np.asarray(w, dtype=np.float32) for w in self.load_weights()]
