@@ -28,3 +28,4 @@ benchmark: setup
 	.venv/bin/python benchmarks/backends.py
 	.venv/bin/python benchmarks/peers.py
 	.venv/bin/python benchmarks/webgpu.py
+	.venv/bin/python benchmarks/any_length.py

@@ -30,6 +30,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+#: Chromium with WebGPU on its software (SwiftShader) adapter (see tests/test_webgpu.py).
+WEBGPU_ARGS = [*CHROMIUM_ARGS, "--enable-unsafe-webgpu"]
 REPORT_SCRIPT = Path(__file__).with_name("helpers") / "mkdocs_report.py"
 
 
@@ -223,6 +225,14 @@ READY_OR_FAIL = """id => Promise.race([
     "widget " + id + " not ready after 60 s: " + (document.getElementById(id) || {dataset: {}}).dataset.state
   )), 60000)),
 ])"""
+
+
+@pytest.fixture(scope="module")
+def webgpu_browser(browser):
+    """Debian's Chromium with WebGPU on its software (SwiftShader) adapter, beside the suite's."""
+    gpu = browser.browser_type.launch(executable_path=CHROMIUM, args=WEBGPU_ARGS)
+    yield gpu
+    gpu.close()
 
 
 @contextlib.contextmanager

@@ -939,19 +939,6 @@ CASES += recurrent_cases()
 RECURRENT = [c for c in CASES if c.id in {r.id for r in recurrent_cases()}]
 
 
-def test_recurrence_over_an_unknown_length_is_refused_naming_the_fix(tmp_path):
-    """An LSTM over ``Input((None, 3))`` is not unrolled blindly: the error says to fix the length."""
-    import keras
-
-    from mkdocs_tfjs.errors import ConversionError
-
-    seq(keras.layers.LSTM(4), shape=(None, 3)).save(tmp_path / "any_length.keras")
-    with pytest.raises(ConversionError) as error:
-        convert_model(tmp_path / "any_length.keras", tmp_path / "tfjs", "none", "any_length", Choice("native"))
-    assert "the layer `lstm` of class LSTM (a sequence whose length is unknown" in str(error.value)
-    assert "keras.Input((50, 3)) instead of keras.Input((None, 3))" in str(error.value)
-
-
 @pytest.fixture(scope="module")
 def wasm_results(results):
     """The recurrent cases' converted models run again, on TF.js's WebAssembly backend."""

@@ -9,6 +9,10 @@ inputs. The widget is a module of the author's own that draws nothing: the
 model and the runtime are under test, not a widget. A wrong gate order,
 weight layout (Keras 3's ``cell/vars`` or tf_keras's ``lstm_cell/kernel:0``),
 mask or step order is off by far more than the tolerance.
+
+A model whose sequence length is known only when it runs (TextVectorization
+with no ``output_sequence_length``, so as many steps as words) goes through
+the ``text`` widget: texts of two lengths through the same converted loop.
 """
 
 from __future__ import annotations
@@ -133,3 +137,91 @@ def test_sunspot_demo_page_shows_keras_forecast(tmp_path, serve, open_page):
     error = float(np.abs(got - np.asarray(model(held_out))).max())
     assert error <= 5e-5, error
     assert not log.page_errors
+
+
+def any_length_text_model(path):
+    """TextVectorization with no ``output_sequence_length`` → Embedding(mask_zero) → a
+    Bidirectional GRU and an LSTM over as many steps as the text has words → two classes."""
+    import keras
+
+    keras.utils.set_random_seed(11)
+    words = ["the", "sun", "spots", "rise", "and", "fall", "every", "eleven", "years", "cycle"]
+    x = keras.Input((1,), dtype="string")
+    y = keras.layers.TextVectorization(vocabulary=words, name="vectorize")(x)
+    y = keras.layers.Embedding(len(words) + 2, 4, mask_zero=True)(y)
+    y = keras.layers.Bidirectional(keras.layers.GRU(4, return_sequences=True))(y)
+    y = keras.layers.LSTM(3)(y)
+    model = keras.Model(x, keras.layers.Dense(2, activation="softmax")(y))
+    model.save(path)
+    return model
+
+
+#: Two texts of different lengths (3 and 11 words, some unknown to the vocabulary).
+TEXTS = ["the sun rises", "every eleven years the spots rise and fall in a cycle"]
+#: Measured worst |browser - Keras| over both texts: 3.0e-8 (cpu), 0 (wasm), 6.0e-8 (webgpu, software adapter).
+TEXT_TOL = 1e-7
+
+
+@pytest.fixture(scope="module")
+def any_length_site(tmp_path_factory):
+    """The text widget over the any-length model, on a cpu, a wasm and a webgpu page."""
+    from .conftest import Project, tfjs_block
+
+    project = Project(tmp_path_factory.mktemp("any-length") / "proj")
+    (project.root / "models").mkdir(parents=True)
+    model = any_length_text_model(project.root / "models" / "words.keras")
+    for backend in ("cpu", "wasm", "webgpu"):
+        project.page(f"{backend}.md", f"# {backend}\n\n" + tfjs_block(
+            model="models/words.keras", widget="text", labels=["calm", "active"], id="words",
+            quantize="none", converter="native", backend=backend))
+    project.page("index.md", "# Any length\n")
+    project.config()
+    result = project.build("--strict")
+    assert result.returncode == 0, result.output
+    assert "converted models/words.keras natively" in result.output
+    return project.site, model
+
+
+@pytest.mark.parametrize("backend", ["cpu", "wasm"])
+def test_any_length_recurrence_in_the_text_widget_matches_keras(any_length_site, serve, open_page, backend):
+    """Texts of 3 and 11 words run the same converted loop (on the page's lean runtime,
+    through ``executeAsync``) and give Keras's scores; typed in, the widget's bars name
+    Keras's class."""
+    folder, model = any_length_site
+    page, log = open_page(serve(folder) + f"{backend}/", wait_ready="words")
+    _texts_match_keras(page, log, model, backend)
+
+
+def test_any_length_recurrence_runs_on_webgpu(any_length_site, serve, webgpu_browser):
+    """The same on TF.js's WebGPU backend (Chromium's software adapter): the loop's ops are
+    in the webgpu lean file and its kernels run them."""
+    from .conftest import page_opener
+
+    folder, model = any_length_site
+    with page_opener(webgpu_browser) as open_:
+        page, log = open_(serve(folder) + "webgpu/", wait_ready="words")
+        _texts_match_keras(page, log, model, "webgpu")
+
+
+def _texts_match_keras(page, log, model, backend: str) -> None:
+    import tensorflow as tf
+
+    from .conftest import inferences, wait_idle_after
+
+    assert page.evaluate("window.tfjsWidgets.backend().name") == backend
+    assert page.evaluate("window.tfjsWidgets.backend().runtime") == "lean"
+    page.evaluate("([id, t]) => window.tfjsWidgets.predict(id, [[t]])", ["words", TEXTS[1]])
+    tensors = page.evaluate("window.tfjsWidgets.memory().numTensors")
+    for text in TEXTS:
+        want = np.asarray(model(tf.constant([[text]])))[0]
+        got = np.asarray(page.evaluate("([id, t]) => window.tfjsWidgets.predict(id, [[t]])", ["words", text]))[0]
+        error = float(np.abs(got - want).max())
+        assert error <= TEXT_TOL, f"{text!r} on {backend}: {error:.3g} ({got} against Keras's {want})"
+        before = inferences(page, "words")
+        page.fill("#words .tfjs-text-area", text)
+        wait_idle_after(page, "words", before)
+        shown = page.locator("#words .tfjs-topk-label").first.text_content()
+        assert shown == ["calm", "active"][int(want.argmax())]
+    # The loop's lists and each step's tensors are freed: runs of both lengths leave none behind.
+    assert page.evaluate("window.tfjsWidgets.memory().numTensors") == tensors
+    assert not log.page_errors, log.page_errors

@@ -21,8 +21,6 @@ import numpy as np
 import pytest
 
 from .conftest import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     READY_OR_FAIL,
     ROOT,
     Project,
@@ -32,8 +30,6 @@ from .conftest import (
 from .test_lean_runtime import EXAMPLES as LEAN_EXAMPLES
 
 pytestmark = pytest.mark.browser
-
-WEBGPU_ARGS = [*CHROMIUM_ARGS, "--enable-unsafe-webgpu"]
 
 # page: (block keys, model under models/, input sampler, measured worst
 # |webgpu - Keras| / max(1, |Keras|) on the software adapter, float32 weights).
@@ -64,14 +60,6 @@ GPUDevice.prototype.createShaderModule = function (descriptor) {
   return create.call(this, {...descriptor, code: descriptor.code + "\\nnot wgsl at all"});
 };
 """
-
-
-@pytest.fixture(scope="module")
-def webgpu_browser(browser):
-    """Debian's Chromium with WebGPU on its software (SwiftShader) adapter, beside the suite's."""
-    gpu = browser.browser_type.launch(executable_path=CHROMIUM, args=WEBGPU_ARGS)
-    yield gpu
-    gpu.close()
 
 
 @pytest.fixture

@@ -34,7 +34,7 @@ from .keras_config import output_activation, read_config
 
 CONVERTERS = ("auto", "native", "tensorflow")
 #: Bump when the native converter's output changes for the same model (part of the cache key).
-NATIVE_VERSION = "3"
+NATIVE_VERSION = "4"
 #: Bumped when what convert/measure.py records changes (it is kept with each cached model).
 MEASURE_VERSION = "1"
 #: Bump when what the plugin adds to TensorFlow's converter (the graph repairs, what is read

@@ -11,6 +11,12 @@ Before writing, :meth:`Graph.fuse_activations` folds each activation op into
 the fused convolution or matrix product before it, where TF.js's fused
 kernels apply that activation themselves.
 
+A function (the ``cond`` and ``body`` of a ``While``) is a graph too:
+:meth:`Graph.body` starts one that shares the model's node names and
+weights, :meth:`Graph.function` adds it to the model's function library
+(``modelTopology.library.function``, TensorFlow's ``FunctionDef`` JSON, which
+TF.js runs as a graph of its own under ``executeAsync``).
+
 Output is deterministic: node names come from layer names, keys are sorted,
 and nothing records a time or a path. Nothing here knows a Keras layer.
 """
@@ -27,7 +33,7 @@ from typing import Any
 import numpy as np
 
 SHARD_BYTES = 4 * 1024 * 1024
-_DTYPES = {"float32": "DT_FLOAT", "int32": "DT_INT32", "bool": "DT_BOOL"}
+_DTYPES = {"float32": "DT_FLOAT", "int32": "DT_INT32", "bool": "DT_BOOL", "variant": "DT_VARIANT"}
 
 Shape = tuple  # of int | None; None is a size known only when the model runs
 
@@ -67,8 +73,11 @@ class Graph:
     nodes: list[dict[str, Any]] = field(default_factory=list)
     weights: list[tuple[str, np.ndarray]] = field(default_factory=list)
     inputs: list[Tensor] = field(default_factory=list)
-    #: Multiply-adds per example of the matrix and convolution ops: what an inference costs.
+    #: Multiply-adds per example of the matrix and convolution ops: what an inference costs
+    #: (a function's body counts once, as if its loop ran one step).
     macs: int = 0
+    #: The function library: ``FunctionDef`` JSON of each function, in the order added.
+    functions: list[dict[str, Any]] = field(default_factory=list)
     _names: set[str] = field(default_factory=set)
     _consts: dict[str, Tensor] = field(default_factory=dict)
     _shapes: dict[str, Shape] = field(default_factory=dict)
@@ -81,6 +90,56 @@ class Graph:
             n += 1
             name = f"{base}_{n}"
         self._names.add(name)
+        return name
+
+    def body(self) -> Graph:
+        """Return an empty graph for a function's body.
+
+        Its nodes are its own (a body reads only its arguments and its own
+        constants); its node names and weights are the model's, so every name
+        is unique in the model and the body's constants go in its shards.
+        """
+        return Graph(weights=self.weights, functions=self.functions, _names=self._names)
+
+    def argument(self, hint: str, shape: Shape, dtype: str = "float32") -> Tensor:
+        """Add an argument of a function body (an input that no node makes)."""
+        tensor = Tensor(self.unique(hint), tuple(shape), dtype)
+        self.inputs.append(tensor)
+        return tensor
+
+    def function(self, hint: str, body: Graph, outputs: list[Tensor]) -> str:
+        """Add ``body`` to the function library, returning ``outputs``; return its name.
+
+        TF.js keeps one output index per node of a function and disposes every
+        tensor of the body that is not an output once the body has run (a
+        tensor written into a TensorList included). So each output is the
+        node that makes it (or the argument, returned as it came), and only a
+        node's second output (a ``Split``'s) or a tensor returned twice goes
+        through an ``Identity`` of its own.
+        """
+        name = self.unique(hint)
+        returned: list[Tensor] = []
+        for i, t in enumerate(outputs):
+            if ":" in t.name or t.name in {r.name for r in returned}:
+                t = body.op(
+                    "Identity", [t], t.shape, f"{name}/output_{i}", {"T": DType(t.dtype)}, t.dtype
+                )
+            returned.append(t)
+        self.functions.append(
+            {
+                "signature": {
+                    "name": name,
+                    "inputArg": [{"name": t.name, "type": _DTYPES[t.dtype]} for t in body.inputs],
+                    "outputArg": [
+                        {"name": f"output_{i}", "type": _DTYPES[t.dtype]}
+                        for i, t in enumerate(returned)
+                    ],
+                },
+                "nodeDef": body.nodes,
+                "ret": {f"output_{i}": f"{t.name}:0" for i, t in enumerate(returned)},
+            }
+        )
+        self.macs += body.macs
         return name
 
     def placeholder(self, hint: str, shape: Shape, dtype: str = "float32") -> Tensor:
@@ -238,10 +297,16 @@ class DType(str):
     """A dtype attribute value (``DType("float32")``)."""
 
 
+class Func(str):
+    """A function attribute value: the name of a function of the library (``Func("body")``)."""
+
+
 def attr(value: Any) -> dict[str, Any]:
     """Return TensorFlow's ``AttrValue`` JSON for a Python value."""
     if isinstance(value, DType):
         return {"type": _DTYPES[str(value)]}
+    if isinstance(value, Func):
+        return {"func": {"name": str(value)}}
     if isinstance(value, bool):
         return {"b": value}
     if isinstance(value, int):
@@ -251,6 +316,8 @@ def attr(value: Any) -> dict[str, Any]:
     if isinstance(value, str):
         return {"s": _b64(value)}
     if isinstance(value, (list, tuple)):
+        if all(isinstance(v, DType) for v in value) and value:
+            return {"list": {"type": [_DTYPES[str(v)] for v in value]}}
         if all(isinstance(v, str) for v in value) and value:
             return {"list": {"s": [_b64(v) for v in value]}}
         if all(isinstance(v, int) and not isinstance(v, bool) for v in value):
@@ -299,7 +366,11 @@ def write_graph_model(
         "generatedBy": metadata.get("generatedBy", ""),
         "convertedBy": metadata.get("convertedBy", ""),
         "signature": signature,
-        "modelTopology": {"node": graph.nodes, "library": {}, "versions": {"producer": 1}},
+        "modelTopology": {
+            "node": graph.nodes,
+            "library": {"function": graph.functions} if graph.functions else {},
+            "versions": {"producer": 1},
+        },
         "weightsManifest": [{"paths": paths, "weights": entries}],
         "userDefinedMetadata": {**metadata.get("userDefinedMetadata", {}), "macs": graph.macs},
     }

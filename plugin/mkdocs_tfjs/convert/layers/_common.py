@@ -153,17 +153,22 @@ def resize(call: Call, x: Tensor, height: int, width: int, method: str, hint: st
     )
 
 
-def reshape_tail(g: Graph, x: Tensor, keep: int, tail: list[int], hint: str) -> Tensor:
+def reshape_tail(
+    g: Graph, x: Tensor, keep: int, tail: list[int], hint: str, like: Tensor | None = None
+) -> Tensor:
     """Reshape the axes after the first ``keep`` of ``x`` to ``tail`` (static sizes).
 
-    The first ``keep`` sizes stay as they are; where more than one of them is
-    known only when the model runs (the batch and a sequence length), the
-    target shape is read from the input's own shape.
+    The first ``keep`` sizes stay as they are, or become the first ``keep``
+    of ``like`` (TimeDistributed: the inner layer's output back to the
+    steps); where more than one of them is known only when the model runs
+    (the batch and a sequence length), the target shape is read from the
+    input's own shape (or ``like``'s).
     """
-    head = x.shape[:keep]
+    source = x if like is None else like
+    head = source.shape[:keep]
     if sum(1 for d in head if d is None) <= 1:
         return reshape(g, x, (*head, *tail), hint)
-    shape = g.op("Shape", [x], (x.rank,), hint + "/shape", dtype="int32")
+    shape = g.op("Shape", [source], (source.rank,), hint + "/shape", dtype="int32")
     leading = g.op(
         "StridedSlice",
         [shape, ints(g, [0], "begin0"), ints(g, [keep], f"end{keep}"), ints(g, [1], "stride1")],

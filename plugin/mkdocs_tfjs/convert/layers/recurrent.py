@@ -12,20 +12,25 @@ zeros is left out of the first step's arithmetic rather than multiplied out.
 A Keras mask (from ``Embedding(mask_zero=True)`` or ``Masking``) is applied
 as Keras's ``rnn`` does: at a masked step the states keep their values and
 the output repeats the previous one, or is zeros where
-``zero_output_for_mask`` is set (a Bidirectional's sequences). A sequence
-whose length is unknown until the model runs is refused: the model's
-``Input`` must fix it.
+``zero_output_for_mask`` is set (a Bidirectional's sequences).
+
+A sequence whose length is known only when the model runs
+(``keras.Input((None, 3))``) cannot be unrolled: it becomes a ``While``
+loop whose body is one step, the same :func:`_step` (see :func:`_loop`).
+TF.js runs such a graph only under ``executeAsync``, which the page's
+runtime then uses (the model's ``dynamic`` flag, from the kernel table).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ..graph import Graph, Tensor
-from ._common import binary, ints, reshape, scalar
+from ..graph import DType, Func, Graph, Tensor
+from ._common import binary, ints, reshape, reshape_tail, scalar
 from .activations import activation
 from .registry import LAYERS, Call, Unsupported, layer
 
@@ -110,7 +115,7 @@ def _step(
     consts: dict[str, Tensor],
     x: Tensor,
     states: list[Tensor | None],
-    t: int,
+    t: int | str,
 ) -> tuple[Tensor, list[Tensor]]:
     """Return one step's output and new states, from ``x`` (the input's projection) and the states.
 
@@ -204,32 +209,41 @@ def _step(
     return out, [out]
 
 
-def _constants(call: Call, cell: _Cell, prefix: str) -> tuple[dict[str, Tensor], np.ndarray | None]:
-    """Return the step's constant tensors, and the bias added to the input's projection."""
+def _input_bias(cell: _Cell) -> np.ndarray | None:
+    """Return the bias Keras adds to the input's projection (None where the step adds it)."""
+    if cell.kind == "LSTM" or cell.bias is None:
+        return None
+    return cell.bias.reshape(2, -1)[0] if cell.reset_after else cell.bias
+
+
+def _constants(call: Call, cell: _Cell, prefix: str, zero_state: bool = True) -> dict[str, Tensor]:
+    """Return the step's constant tensors.
+
+    ``zero_state``: also the parts a step from Keras's zero state reads alone
+    (the unrolled first step; a loop's steps all start from a state tensor).
+    """
     u = cell.units
     consts = {"recurrent": call.const(prefix + "recurrent_kernel", cell.recurrent)}
-    input_bias = None
     if cell.kind == "LSTM":
         if cell.bias is not None:
             consts["bias"] = call.const(prefix + "bias", cell.bias.reshape(-1))
     elif cell.kind == "SimpleRNN":
-        input_bias = cell.bias
+        pass
     elif cell.reset_after:
         if cell.bias is not None:
             bias = cell.bias.reshape(2, -1)
-            input_bias = bias[0]
             consts["recurrent_bias"] = call.const(prefix + "recurrent_bias", bias[1])
             for k, part in zip("zrh", np.split(bias[1], 3), strict=True):
-                consts[f"recurrent_bias_{k}"] = call.const(prefix + f"recurrent_bias_{k}", part)
+                if zero_state:
+                    consts[f"recurrent_bias_{k}"] = call.const(prefix + f"recurrent_bias_{k}", part)
     else:
-        input_bias = cell.bias
         consts["recurrent_zr"] = call.const(
             prefix + "recurrent_kernel_zr", cell.recurrent[:, : 2 * u]
         )
         consts["recurrent_h"] = call.const(
             prefix + "recurrent_kernel_h", cell.recurrent[:, 2 * u :]
         )
-    return consts, input_bias
+    return consts
 
 
 def _masked(
@@ -242,6 +256,29 @@ def _masked(
         if old is None
         else binary(g, "AddV2", kept, binary(g, "Mul", drop, old, hint + "/held"), hint)
     )
+
+
+def _projection(call: Call, cell: _Cell, x: Tensor, prefix: str) -> Tensor:
+    """Return the input's projection by the kernel (and its bias), all steps at once."""
+    g = call.graph
+    input_bias = _input_bias(cell)
+    width = cell.kernel.shape[-1]
+    projected = g.op(
+        "BatchMatMulV2",
+        [x, call.const(prefix + "kernel", cell.kernel)],
+        (x.shape[0], x.shape[1], width),
+        call.hint(prefix + "projection"),
+        {"adj_x": False, "adj_y": False},
+    )
+    if input_bias is not None:
+        projected = binary(
+            g,
+            "AddV2",
+            projected,
+            call.const(prefix + "input_bias", input_bias),
+            call.hint(prefix + "projection_biased"),
+        )
+    return projected
 
 
 def run_rnn(
@@ -257,39 +294,32 @@ def run_rnn(
     prefix: str = "",
     flip: bool = False,
 ) -> tuple[Tensor, list[Tensor]]:
-    """Unroll ``cell`` over ``x`` [batch, steps, features].
+    """Run ``cell`` over ``x`` [batch, steps, features]: unrolled, or a loop for a free length.
 
     Returns the output (the sequence in the order of processing, reversed
     with ``flip``, or the last step's output) and the final states.
     """
     g = call.graph
     steps = x.shape[1]
-    if steps is None:
-        raise Unsupported(
-            "a sequence whose length is unknown until the model runs; give the model's Input "
-            "a fixed number of steps, e.g. keras.Input((50, 3)) instead of keras.Input((None, 3))"
-        )
     if x.rank != 3:
         raise Unsupported(
             f"an input of rank {x.rank} (a recurrent layer takes [batch, steps, features])"
         )
-    consts, input_bias = _constants(call, cell, prefix)
-    width = cell.kernel.shape[-1]
-    projected = g.op(
-        "BatchMatMulV2",
-        [x, call.const(prefix + "kernel", cell.kernel)],
-        (x.shape[0], steps, width),
-        call.hint(prefix + "projection"),
-        {"adj_x": False, "adj_y": False},
-    )
-    if input_bias is not None:
-        projected = binary(
-            g,
-            "AddV2",
-            projected,
-            call.const(prefix + "input_bias", input_bias),
-            call.hint(prefix + "projection_biased"),
+    if steps is None:
+        return _loop(
+            call,
+            cell,
+            x,
+            initial,
+            mask,
+            go_backwards=go_backwards,
+            return_sequences=return_sequences,
+            zero_output_for_mask=zero_output_for_mask,
+            prefix=prefix,
+            flip=flip,
         )
+    consts = _constants(call, cell, prefix)
+    projected = _projection(call, cell, x, prefix)
     xs = _unstack(g, projected, call.hint(prefix + "steps"))
     if mask is not None:
         keeps = _unstack(g, mask, call.hint(prefix + "mask_steps"))
@@ -324,6 +354,209 @@ def run_rnn(
         {"N": steps, "axis": 1},
     )
     return sequence, final
+
+
+def _dim(g: Graph, shape: Tensor, axis: int, hint: str) -> Tensor:
+    """Return one size of a ``Shape`` as an int32 scalar."""
+    return g.op(
+        "StridedSlice",
+        [
+            shape,
+            ints(g, [axis], f"begin{axis}"),
+            ints(g, [axis + 1], f"end{axis + 1}"),
+            ints(g, [1], "stride1"),
+        ],
+        (),
+        hint,
+        {
+            "begin_mask": 0,
+            "end_mask": 0,
+            "ellipsis_mask": 0,
+            "new_axis_mask": 0,
+            "shrink_axis_mask": 1,
+        },
+        dtype="int32",
+    )
+
+
+def _time_list(g: Graph, x: Tensor, backwards: bool, hint: str) -> Tensor:
+    """Return [batch, steps, n] as a TensorList of [batch, n] steps (last first: ``backwards``)."""
+    steps = g.op(
+        "Transpose",
+        [x, ints(g, [1, 0, 2], "time_major")],
+        (x.shape[1], x.shape[0], x.shape[2]),
+        hint + "/time_major",
+    )
+    if backwards:
+        steps = g.op("ReverseV2", [steps, ints(g, [0], "axis0")], steps.shape, hint + "/reversed")
+    return g.op(
+        "TensorListFromTensor",
+        [steps, ints(g, [-1, x.shape[2]], f"element_shape_{x.shape[2]}")],
+        (),
+        hint,
+        {"element_dtype": DType("float32"), "shape_type": DType("int32")},
+        dtype="variant",
+    )
+
+
+def _loop(
+    call: Call,
+    cell: _Cell,
+    x: Tensor,
+    initial: list[Tensor],
+    mask: Tensor | None,
+    *,
+    go_backwards: bool,
+    return_sequences: bool,
+    zero_output_for_mask: bool,
+    prefix: str,
+    flip: bool,
+) -> tuple[Tensor, list[Tensor]]:
+    """Run ``cell`` over a sequence whose length is known only when the model runs.
+
+    The input's projection is made for all steps at once, as unrolled, and
+    handed to a ``While`` loop as a TensorList of steps (reversed before the
+    loop for ``go_backwards``, as Keras reverses its input); the body is one
+    step of :func:`_step` from a state tensor (Keras's zero state is a
+    ``Fill``), the mask applied as unrolled, and the outputs go in a
+    TensorList stacked after the loop. TF.js runs it under ``executeAsync``.
+    """
+    g = call.graph
+    units, width = cell.units, cell.kernel.shape[-1]
+    hint = call.hint(prefix + "loop")
+    projected = _projection(call, cell, x, prefix)
+    shape = g.op("Shape", [x], (3,), hint + "/shape", {"out_type": DType("int32")}, "int32")
+    batch, steps = _dim(g, shape, 0, hint + "/batch"), _dim(g, shape, 1, hint + "/steps")
+
+    made: list[Tensor] = []
+
+    def zeros() -> Tensor:
+        """Keras's zero state, and the output held before the first kept step: [batch, units]."""
+        if not made:
+            size = g.op(
+                "Pack",
+                [batch, ints(g, units, f"units{units}")],
+                (2,),
+                hint + "/state_shape",
+                {"N": 2, "axis": 0},
+                "int32",
+            )
+            made.append(
+                g.op("Fill", [size, scalar(g, 0.0, "zero")], (x.shape[0], units), hint + "/zeros")
+            )
+        return made[0]
+
+    count = 2 if cell.kind == "LSTM" else 1
+    loop: list[tuple[str, Tensor]] = [
+        ("step", ints(g, 0, "step0")),
+        ("steps", steps),
+        ("inputs", _time_list(g, projected, go_backwards, hint + "/inputs")),
+    ]
+    if mask is not None:
+        loop.append(("mask", _time_list(g, mask, go_backwards, hint + "/mask")))
+    states = list(initial) or [zeros()] * count
+    loop += [(f"state{k}", s) for k, s in enumerate(states)]
+    if mask is not None:
+        # Keras holds the previous output at a masked step (zeros before the first).
+        loop.append(("output", zeros()))
+    if return_sequences:
+        reserved = g.op(
+            "TensorListReserve",
+            [ints(g, [-1, units], f"element_shape_{units}"), steps],
+            (),
+            hint + "/outputs",
+            {"element_dtype": DType("float32"), "shape_type": DType("int32")},
+            "variant",
+        )
+        loop.append(("outputs", reserved))
+    names = [name for name, _ in loop]
+
+    def arguments(body: Graph) -> dict[str, Tensor]:
+        return {name: body.argument(f"{hint}/{name}", t.shape, t.dtype) for name, t in loop}
+
+    body = g.body()
+    args = arguments(body)
+    bcall = dataclasses.replace(call, graph=body)
+    consts = _constants(bcall, cell, prefix, zero_state=False)
+    got = body.op(
+        "TensorListGetItem",
+        [args["inputs"], args["step"], ints(body, [-1, width], f"element_shape_{width}")],
+        (x.shape[0], width),
+        hint + "/x",
+        {"element_dtype": DType("float32")},
+    )
+    old = [args[f"state{k}"] for k in range(count)]
+    out, new = _step(bcall, cell, consts, got, list(old), "_loop")
+    results = dict(args)
+    if mask is not None:
+        keep = body.op(
+            "TensorListGetItem",
+            [args["mask"], args["step"], ints(body, [-1, 1], "element_shape_1")],
+            (x.shape[0], 1),
+            hint + "/keep",
+            {"element_dtype": DType("float32")},
+        )
+        drop = binary(body, "Sub", scalar(body, 1.0, "one"), keep, hint + "/drop")
+        new = [
+            _masked(body, keep, drop, s, o, f"{hint}/masked_state{k}")
+            for k, (s, o) in enumerate(zip(new, old, strict=True))
+        ]
+        held = None if zero_output_for_mask else args["output"]
+        out = _masked(body, keep, drop, out, held, f"{hint}/masked_output")
+        results["output"] = out
+    results.update({f"state{k}": s for k, s in enumerate(new)})
+    if return_sequences:
+        results["outputs"] = body.op(
+            "TensorListSetItem",
+            [args["outputs"], args["step"], out],
+            (),
+            hint + "/write",
+            {"element_dtype": DType("float32")},
+            "variant",
+        )
+    results["step"] = body.op(
+        "AddV2", [args["step"], ints(body, 1, "one_step")], (), hint + "/next", dtype="int32"
+    )
+    body_name = g.function(hint + "/body", body, [results[name] for name in names])
+    cond = g.body()
+    cargs = arguments(cond)
+    more = cond.op("Less", [cargs["step"], cargs["steps"]], (), hint + "/more", dtype="bool")
+    cond_name = g.function(hint + "/cond", cond, [more])
+    node = g.op(
+        "While",
+        [t for _, t in loop],
+        (),
+        hint,
+        {
+            "T": [DType(t.dtype) for _, t in loop],
+            "body": Func(body_name),
+            "cond": Func(cond_name),
+            "parallel_iterations": 1,
+        },
+    )
+    final = {name: Tensor(f"{node.name}:{k}", t.shape, t.dtype) for k, (name, t) in enumerate(loop)}
+    states_out = [final[f"state{k}"] for k in range(count)]
+    if not return_sequences:
+        return (final["output"] if mask is not None else states_out[0]), states_out
+    stacked = g.op(
+        "TensorListStack",
+        [final["outputs"], ints(g, [-1, units], f"element_shape_{units}")],
+        (None, x.shape[0], units),
+        hint + "/stacked",
+        {"element_dtype": DType("float32")},
+    )
+    if flip:
+        # Keras flips the backward layer's sequence back into time order.
+        stacked = g.op(
+            "ReverseV2", [stacked, ints(g, [0], "axis0")], stacked.shape, hint + "/in_time_order"
+        )
+    sequence = g.op(
+        "Transpose",
+        [stacked, ints(g, [1, 0, 2], "time_major")],
+        (x.shape[0], None, units),
+        call.hint(prefix + "sequence"),
+    )
+    return sequence, states_out
 
 
 def _rnn_flags(config: dict[str, Any]) -> tuple[bool, bool, bool]:
@@ -459,9 +692,11 @@ def time_distributed(call: Call) -> Tensor:
     if lower is None or kind in ("Bidirectional", "TimeDistributed", *_GATES):
         raise Unsupported(f"a TimeDistributed around {kind}")
     x = call.x
-    steps = x.shape[1]
-    if steps is None or any(d is None for d in x.shape[2:]):
-        raise Unsupported("a TimeDistributed over a sequence whose length is not fixed")
+    if any(d is None for d in x.shape[2:]):
+        raise Unsupported(
+            f"a TimeDistributed over steps of shape {list(x.shape[2:])} (each step's own sizes "
+            "must be fixed by the model's Input)"
+        )
     g = call.graph
     flat = reshape(g, x, (None, *x.shape[2:]), call.hint("flat"))
     inner = Call(g, call.name, config, [flat], load_weights=call.load_weights, legacy=call.legacy)
@@ -470,4 +705,4 @@ def time_distributed(call: Call) -> Tensor:
         if len(out) != 1:
             raise Unsupported(f"a TimeDistributed around {kind} with several outputs")
         out = out[0]
-    return reshape(g, out, (x.shape[0], steps, *out.shape[1:]), call.hint("steps"))
+    return reshape_tail(g, out, 2, list(out.shape[1:]), call.hint("steps"), like=x)
