@@ -11,7 +11,15 @@ Not tests: nothing here passes or fails. Three parts, each written into
   own page and backend (``backend: auto``): ``tfjsWidgets.predict`` with a
   Float32Array (and with nested arrays) against plain TF.js on the same page,
   TF.js copy, backend and model (``tf.tensor`` from the same Float32Array,
-  ``model.predict``, ``await y.array()``: the same result in the same form).
+  ``model.predict``, ``await y.array()``: the same result in the same form),
+  as a ratio and as microseconds per call; and the same plain TF.js on a second
+  copy of the model, the control: what this method reads between two identical
+  variants (the machine's load, the JIT, where each copy's memory lies) is
+  the limit of what it can tell. ``SPEED_OVERHEAD_ROUNDS`` rounds
+  (120): the overhead is a few per cent and one round's ratio scatters by
+  ±10-20 % here, so 40 rounds leave the median uncertain by some 3-4 %,
+  120 by about 2 %. The run before (its figures, rounds, date and load) is
+  kept beside the new one, so that two runs are always shown together.
 - fusion: each example model and keras.applications' MobileNetV2 and
   EfficientNetB0 at 224 px (``weights=None``, 10 classes), converted twice by
   the native converter, with and without ``Graph.fuse_activations``, on the
@@ -105,11 +113,15 @@ OVERHEAD = """async ([id]) => {
   const dtype = (config.inputDtypes || [])[0] || "float32";
   const x = window.sampleInput(shape);
   const nested = tf.tidy(() => tf.tensor(x, shape).arraySync());
-  const model = await tf.loadGraphModel(new URL(config.model, document.baseURI).href);
+  const url = new URL(config.model, document.baseURI).href;
+  const model = await tf.loadGraphModel(url);
+  // The control: plain TF.js again, on a second copy of the model, read as the widget is.
+  const again = await tf.loadGraphModel(url);
   window.variants = {
     raw: () => window.runOnce(model, x, shape, dtype),
     widget: () => api.predict(id, x),
     nested: () => api.predict(id, nested),
+    control: () => window.runOnce(again, x, shape, dtype),
   };
   return {backend: api.backend().name, shape};
 }"""
@@ -201,10 +213,21 @@ def interleaved(page, clock: MainThreadClock, rounds: int, block_ms: float = 20.
     for name in names:  # warm-up: the first calls compile and allocate
         block(name, 3)
     empty = statistics.median(block(names[0], 0) for _ in range(9))
-    cheapest = min((block(name, 3) - empty) / 3 for name in names)
+
+    def per_inference(name: str) -> float:
+        # Blocks of 1, 4, 16... inferences until one takes 5 ms: three inferences of a
+        # 30 µs model are lost in the noise of the empty block, and k came out 5 times too small.
+        n = 1
+        while True:
+            spent = block(name, n) - empty
+            if spent >= 5 or n >= 1024:
+                return spent / n
+            n *= 4
+
+    cheapest = min(per_inference(name) for name in names)
     if cheapest < 0.002:
         raise RuntimeError(f"renderer {clock.pid}'s main thread did not run the inferences")
-    k = min(200, max(1, math.ceil(block_ms / cheapest)))
+    k = min(2000, max(1, math.ceil(block_ms / cheapest)))
     times: dict[str, list[float]] = {name: [] for name in names}
     for r in range(rounds):
         for name in names if r % 2 == 0 else names[::-1]:
@@ -235,6 +258,13 @@ def paired(numerator: list[float], denominator: list[float]) -> dict:
     return {"median": median, "q1": q1, "q3": q3}
 
 
+def paired_difference(first: list[float], second: list[float]) -> dict:
+    """What the first variant costs over the second, round by round, in microseconds, as quartiles."""
+    gaps = sorted(1000 * (a - b) for a, b in zip(first, second, strict=True) if a > 0 and b > 0)
+    q1, median, q3 = statistics.quantiles(gaps, n=4)
+    return {"median": median, "q1": q1, "q3": q3}
+
+
 def summary(times: list[float]) -> dict:
     """Median, 95th and 10th percentile. The 10th is the least moved by other processes'
     load: a block is only ever slowed by them, so the fast blocks are the variant's own cost."""
@@ -257,7 +287,11 @@ def bench_overhead(rounds: int) -> dict:
     """Widget API against plain TF.js, per example model, on the demo site as built."""
     work = Path(tempfile.mkdtemp(prefix="speed-site-"))
     copy_demo_project(work)
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    # This checkout's package: the build runs in another folder, where a relative
+    # PYTHONPATH=plugin finds nothing and the virtual environment's own install (another
+    # checkout's runtime.js, say) would build the site instead.
+    path = [str(ROOT / "plugin"), *filter(None, [os.environ.get("PYTHONPATH")])]
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "PYTHONPATH": os.pathsep.join(path)}
     subprocess.run([sys.executable, "-m", "mkdocs", "build", "-q"], cwd=work, env=env, check=True)
     server = StaticServer(work / "site")
     pw, chromium = browser()
@@ -278,7 +312,9 @@ def bench_overhead(rounds: int) -> dict:
                    **{v: summary(t) for v, t in result["times"].items()}}
             times = result["times"]
             row["overhead"] = paired(times["widget"], times["raw"])
+            row["overhead_us"] = paired_difference(times["widget"], times["raw"])
             row["overhead_nested"] = paired(times["nested"], times["raw"])
+            row["control"] = paired(times["control"], times["raw"])
             print(name, json.dumps(row), flush=True)
             out[name] = row
             page.close()
@@ -417,6 +453,21 @@ def as_overhead(ratio: dict) -> str:
             f"{100 * (ratio['q3'] - 1):+.0f})")
 
 
+def as_microseconds(gap: dict | None) -> str:
+    """A paired difference per call: median, and the middle half of the rounds."""
+    if not gap:
+        return "-"
+    return f"{gap['median']:+.1f} µs ({gap['q1']:+.0f} to {gap['q3']:+.0f})"
+
+
+def run_conditions(run: dict | None) -> str:
+    """How a run of the overhead part went: rounds, date and the machine's load."""
+    if not run:
+        return "40 rounds"
+    return (f"{run['rounds']} rounds, {run['date']}, load average {run['load'][0]:.1f} at the start "
+            f"and {run['load'][1]:.1f} at the end on {os.cpu_count()} cores")
+
+
 def as_speedup(ratio: dict) -> str:
     """A paired ratio as a speed-up: median, and the middle half of the rounds."""
     return f"{ratio['median']:.2f}× ({ratio['q1']:.2f}-{ratio['q3']:.2f})"
@@ -431,21 +482,30 @@ def write_report(data: dict) -> None:
              "their median, and in brackets the middle half of the rounds.", ""]
     if "overhead" in data:
         lines += ["**The widget API against plain TF.js** (same page, TF.js, backend and model; "
-                  "*raw*: `tf.tensor` from a Float32Array, `model.predict`, `await y.array()`)", "",
-                  "| model | backend | k | raw | `predict(Float32Array)` | overhead | `predict(nested arrays)` "
-                  "| overhead |", "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+                  "*raw*: `tf.tensor` from a Float32Array, `model.predict`, `await y.array()`; "
+                  + run_conditions(data.get("overhead_run")) + ")", "",
+                  "| model | backend | k | raw | `predict(Float32Array)` | overhead | per call "
+                  "| `predict(nested arrays)` | overhead | control: raw again |",
+                  "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
         for name, r in data["overhead"].items():
             lines.append(
                 f"| {name} | {r['backend']} | {r['k']} | {r['raw']['median']:.3f} / {r['raw']['p95']:.3f} "
                 f"| {r['widget']['median']:.3f} / {r['widget']['p95']:.3f} | {as_overhead(r['overhead'])} "
-                f"| {r['nested']['median']:.3f} / {r['nested']['p95']:.3f} | {as_overhead(r['overhead_nested'])} |")
+                f"| {as_microseconds(r.get('overhead_us'))} "
+                f"| {r['nested']['median']:.3f} / {r['nested']['p95']:.3f} | {as_overhead(r['overhead_nested'])} "
+                f"| {as_overhead(r['control']) if 'control' in r else '-'} |")
         previous = data.get("overhead_previous_run")
         if previous:
-            lines += ["", "The run before (same method, 60 rounds, with one promise hop more per call; what moves between "
-                      "the two is mostly this machine's noise): `predict(Float32Array)` " + ", ".join(
-                          f"{n} {100 * (r['overhead']['median'] - 1):+.1f} %" for n, r in sorted(previous.items()))
+            models = previous["models"]
+            lines += ["", "The run before (" + run_conditions(previous.get("run")) + "): `predict(Float32Array)` "
+                      + ", ".join(f"{n} {100 * (r['overhead']['median'] - 1):+.1f} %"
+                                  + (f" ({as_microseconds(r['overhead_us']).split(' (')[0]})" if r.get("overhead_us") else "")
+                                  for n, r in sorted(models.items()))
                       + "; nested arrays " + ", ".join(
-                          f"{n} {100 * (r['overhead_nested']['median'] - 1):+.1f} %" for n, r in sorted(previous.items()))
+                          f"{n} {100 * (r['overhead_nested']['median'] - 1):+.1f} %" for n, r in sorted(models.items()))
+                      + ("; the control " + ", ".join(
+                          f"{n} {100 * (r['control']['median'] - 1):+.1f} %" for n, r in sorted(models.items()))
+                         if all("control" in r for r in models.values()) else "")
                       + "."]
         lines.append("")
     if "fusion" in data:
@@ -484,7 +544,15 @@ def main() -> None:
     rounds = int(os.environ.get("SPEED_ROUNDS", "40"))
     for part in parts:
         if part == "overhead":
-            data["overhead"] = bench_overhead(rounds)
+            overhead_rounds = int(os.environ.get("SPEED_OVERHEAD_ROUNDS", "120"))
+            if "overhead" in data:
+                data["overhead_previous_run"] = {"run": data.get("overhead_run"), "models": {
+                    name: {key: r[key] for key in ("overhead", "overhead_us", "overhead_nested", "control") if key in r}
+                    for name, r in data["overhead"].items()}}
+            started = os.getloadavg()[0]
+            data["overhead"] = bench_overhead(overhead_rounds)
+            data["overhead_run"] = {"rounds": overhead_rounds, "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                                    "load": [started, os.getloadavg()[0]]}
         elif part == "fusion":
             data["fusion"] = {**data.get("fusion", {}),
                               **bench_fusion(rounds, int(os.environ.get("SPEED_BIG_ROUNDS", "8")), data.get("fusion", {}))}

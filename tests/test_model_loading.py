@@ -1,7 +1,8 @@
 """What a reader of a big model gets: progress, loading on demand, a copy kept across visits.
 
 Real sites, built by the mkdocs CLI, served on 127.0.0.1 (a secure context, where
-browsers offer Cache Storage) and opened in Debian's Chromium. The network is
+browsers offer Cache Storage; one test routes a plain-HTTP host to it, where they
+offer none) and opened in Debian's Chromium. The network is
 throttled by Chromium itself (DevTools' network emulation) and cut with routes
 that abort; every wait is for something the page shows.
 """
@@ -280,6 +281,39 @@ def test_the_size_cap_drops_the_oldest_model(tmp_path, browser, serve):
             kept = {Path(k).parent.name for k in page.evaluate(CACHE_KEYS)}
             assert kept == {folders[-1]}, (kept, folders)
         assert folders[0] != folders[1]
+    finally:
+        context.close()
+
+
+# A host that is not localhost, over plain HTTP: no secure context, so no Cache Storage.
+PLAIN_HTTP = "http://docs.example.test/"
+
+
+def test_on_a_plain_http_host_nothing_is_kept_and_the_widget_works(tmp_path, browser, serve, keras_palette):
+    """Bug caught: Cache Storage used where the browser has none (caches.open unguarded),
+    which fails the widget's load on every site served over plain HTTP."""
+    project = site(tmp_path / "p", {"index.md": palette_block(id="w", quantize="none")})
+    local = serve(project.site)
+    context = browser.new_context()
+    # Chromium sees the plain-HTTP host; the bytes come from the site on 127.0.0.1.
+    context.route(PLAIN_HTTP + "**", lambda route: route.fulfill(
+        response=route.fetch(url=local + route.request.url[len(PLAIN_HTTP):])))
+    errors: list[str] = []
+    context.on("console", lambda m: errors.append(m.text) if m.type in ("error", "warning") else None)
+    context.on("weberror", lambda e: errors.append(str(e.error)))
+    noise = np.random.default_rng(7).uniform(size=(3, 5)).astype("float32")
+    try:
+        for _ in range(2):  # the second visit downloads the model again: nothing was kept
+            page, requests = visit(context, PLAIN_HTTP, "w")
+            assert page.evaluate("[window.isSecureContext, typeof caches]") == [False, "undefined"]
+            assert len(requests) == len(model_files(project))
+            # What docs/troubleshooting.md quotes.
+            assert kept_text(page, "w") == "no: this page is served over plain HTTP, where browsers offer no Cache Storage"
+            got = np.asarray(page.evaluate("([id, x]) => window.tfjsWidgets.predict(id, x)", ["w", noise.tolist()]))
+            # float32 weights: measured under 1e-6 from Keras.
+            assert np.abs(got - keras_palette.predict(noise, verbose=0)).max() <= 1e-5
+            page.close()
+        assert errors == []
     finally:
         context.close()
 

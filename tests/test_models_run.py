@@ -12,7 +12,8 @@ Each model is built here, saved as a Keras user saves it, converted by
 - a keras.ops.rfft model (TensorFlow's converter; RFFT, which only the
   WebGL and CPU backends run, so the page must leave WebAssembly out),
 - an Embedding model (native; integer inputs, which TF.js refuses to feed
-  from float32 tensors).
+  from float32 tensors),
+- a model of two inputs (native), behind an author's widget that draws nothing.
 """
 
 from __future__ import annotations
@@ -57,6 +58,28 @@ def site(tmp_path_factory):
     return project.site, models
 
 
+# Whole numbers as nested arrays, a Float32Array, a float32 tensor and an int32 tensor, ten
+# times over: each form must give what nested arrays give and leave no tensor behind (a
+# cast of the caller's tensor to the model's dtype, made outside any tf.tidy, is disposed).
+OTHER_FORMS = """async ([id, rows]) => {
+  const tf = window.tf, api = window.tfjsWidgets;
+  const shape = [rows.length, rows[0].length];
+  const flat = Float32Array.from(rows.flat());
+  const given = {float32: tf.tensor(flat, shape, "float32"), int32: tf.tensor(flat, shape, "int32")};
+  const out = {nested: await api.predict(id, rows)};
+  const before = tf.memory().numTensors;
+  for (let i = 0; i < 10; i++) {
+    out.typed = await api.predict(id, flat);
+    out.float32 = await api.predict(id, given.float32);
+    out.int32 = await api.predict(id, given.int32);
+  }
+  out.leaked = tf.memory().numTensors - before;
+  out.kept = !given.float32.isDisposed && !given.int32.isDisposed;
+  tf.dispose(Object.values(given));
+  return out;
+}"""
+
+
 @pytest.mark.parametrize("name", list(MODELS))
 def test_model_runs_in_the_browser_and_matches_keras(site, serve, open_page, name):
     folder, models = site
@@ -68,6 +91,13 @@ def test_model_runs_in_the_browser_and_matches_keras(site, serve, open_page, nam
     expected = models[name].predict(x, verbose=0)
     # float32 weights on both sides; measured max errors are under 1e-6.
     assert float(np.abs(got - expected).max()) <= 1e-5
+    # The LSTM runs through executeAsync, the others through model.predict outside tf.tidy.
+    whole = x if dtype == "int32" else np.round(3 * x)
+    forms = page.evaluate(OTHER_FORMS, ["w", whole.tolist()])
+    assert forms["leaked"] == 0, forms["leaked"]
+    assert forms["kept"], "the caller's tensors stay the caller's"
+    for form in ("typed", "float32", "int32"):
+        assert forms[form] == forms["nested"], form
     assert not log.page_errors
     backend = page.evaluate("window.tfjsWidgets.backend()")
     if name == "fft":
@@ -83,3 +113,60 @@ def test_model_runs_in_the_browser_and_matches_keras(site, serve, open_page, nam
     assert page.locator("#w").get_attribute("data-state") == "ready"
     assert len(page.locator("#w .tfjs-swatch-hex").all_text_contents()) == 5
     assert not log.page_errors, log.page_errors
+
+
+# An author's widget that only registers itself: the page's tfjsWidgets.predict drives the model.
+PLAIN_WIDGET = """import { registerWidget } from "./runtime.js";
+registerWidget("plain", class { constructor(ctx) { this.ctx = ctx; } });
+"""
+
+TWO_INPUTS = """async ([id, a, b]) => {
+  const tf = window.tf, api = window.tfjsWidgets;
+  const before = tf.memory().numTensors;
+  const out = {
+    nested: await api.predict(id, [a, b]),
+    mixed: await api.predict(id, [Float32Array.from(a.flat()), tf.tidy(() => tf.tensor(b))]),
+  };
+  const errors = {};
+  // The first input's tensor is made before the second fails its check: it must not stay.
+  const bad = {one: Float32Array.from(a.flat()), second: [Float32Array.from(a.flat()), {values: b}],
+               three: [a, b, b]};
+  for (const [name, input] of Object.entries(bad)) {
+    try { await api.predict(id, input); errors[name] = null; } catch (err) { errors[name] = err.message; }
+  }
+  out.errors = errors;
+  out.leaked = tf.memory().numTensors - before - 1;  // the tidy's tensor above is the caller's
+  return out;
+}"""
+
+
+def test_a_model_of_two_inputs_takes_a_list_of_any_forms_and_leaks_nothing(project, serve, open_page):
+    """Bugs caught: inputs fed in the wrong order or form; a tensor made for the first input
+    left undisposed when the second fails its check; a wrong count not named."""
+    import keras
+
+    keras.utils.set_random_seed(11)
+    a_in, b_in = keras.Input((3,)), keras.Input((2,))
+    joined = keras.layers.Concatenate()([keras.layers.Dense(4)(a_in), b_in])
+    model = keras.Model([a_in, b_in], keras.layers.Dense(2)(joined))
+    model.save(project.root / "models" / "two.keras")
+    (project.root / "plain.js").write_text(PLAIN_WIDGET)
+    project.config({"widgets": {"plain": "plain.js"}})
+    project.page("index.md", "# Two\n\n```tfjs\nmodel: models/two.keras\nwidget: plain\nid: w\nquantize: none\n```\n")
+    result = project.build("--strict")
+    assert result.returncode == 0, result.output
+    page, log = open_page(serve(project.site), wait_ready="w")
+    rng = np.random.default_rng(2)
+    a, b = rng.uniform(-1, 1, (4, 3)).astype("float32"), rng.uniform(-1, 1, (4, 2)).astype("float32")
+    out = page.evaluate(TWO_INPUTS, ["w", a.tolist(), b.tolist()])
+    expected = model.predict([a, b], verbose=0)
+    # float32 weights on both sides; measured max error 4.5e-8.
+    assert np.abs(np.asarray(out["nested"]) - expected).max() <= 1e-6
+    assert out["mixed"] == out["nested"]
+    count = "predict: the model takes 2 inputs: give a list of 2 (nested arrays, typed arrays or tensors), one per input"
+    assert out["errors"]["one"] == count
+    assert out["errors"]["three"] == count
+    assert out["errors"]["second"] == ("predict: input 1 is an object: give nested arrays, a typed array or a "
+                                       "tf.Tensor (the model takes [any, 2], float32)")
+    assert out["leaked"] == 0
+    assert not log.page_errors
