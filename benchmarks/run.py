@@ -37,8 +37,11 @@ sys.path.insert(0, str(ROOT))
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, StaticServer, copy_demo_project  # noqa: E402
 
 PYTHON = sys.executable
+# This checkout's package first: builds run in temporary folders, where a virtual
+# environment shared with another checkout would otherwise import that one's.
 ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "TF_CPP_MIN_LOG_LEVEL": "2",
-       "TFDF_DISABLE_WELCOME_MESSAGE": "1"}
+       "TFDF_DISABLE_WELCOME_MESSAGE": "1",
+       "PYTHONPATH": os.pathsep.join([str(ROOT / "plugin"), *filter(None, [os.environ.get("PYTHONPATH")])])}
 DEMO_MODELS = ["models/palette/generator.keras", "models/digits/digits.keras",
                "models/emoji/classifier.keras"]
 PAGES = {"palette": ("demos/palette/", "tfjs-palette-1"),
