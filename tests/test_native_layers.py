@@ -1328,3 +1328,21 @@ def test_einsum_outside_the_attention_patterns_is_refused_by_name(tmp_path, equa
     with pytest.raises(ConversionError) as info:
         convert_model(tmp_path / "m.keras", tmp_path / "tfjs", "none", "m", Choice("native"))
     assert why in str(info.value)
+
+
+def test_a_keras_mask_through_a_concatenate_of_steps_is_refused(tmp_path):
+    """Keras joins the masks of a Concatenate along the steps too; passing one input's mask on
+    built a graph whose masked average then failed in the page (shapes [2, 8, 2] against
+    [2, 4, 1]), so the build refuses it, naming the layer."""
+    import tf_keras
+
+    from mkdocs_tfjs.errors import ConversionError
+
+    ids = tf_keras.Input((4,))
+    embedded = tf_keras.layers.Embedding(10, 2, mask_zero=True)(ids)
+    joined = tf_keras.layers.Concatenate(axis=1, name="join")([embedded, embedded])
+    tf_keras.Model(ids, tf_keras.layers.GlobalAveragePooling1D()(joined)).save(tmp_path / "m.h5")
+    with pytest.raises(ConversionError) as info:
+        convert_model(tmp_path / "m.h5", tmp_path / "tfjs", "none", "m", Choice("native"))
+    assert "`join`" in str(info.value), str(info.value)
+    assert "a Keras mask through a Concatenate along the steps axis" in str(info.value)

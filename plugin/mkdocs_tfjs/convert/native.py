@@ -495,7 +495,11 @@ def _output_masks(key: str, call: Call, count: int) -> list[Tensor | None]:
     joins_steps = (
         key == "Concatenate" and int(call.get("axis", -1)) % call.x.rank != call.x.rank - 1
     )
-    if len(distinct) > 1 and (key not in _MERGES or joins_steps):
+    if joins_steps:
+        # Keras joins the masks along the steps as well: one input's mask passed on would
+        # be too short for the joined steps, and the page would fail where the build did not.
+        raise Unsupported("a Keras mask through a Concatenate along the steps axis")
+    if len(distinct) > 1 and key not in _MERGES:
         raise Unsupported("inputs with different Keras masks")
     mask = distinct[0]
     for other in distinct[1:]:
