@@ -49,6 +49,7 @@ def build(project, shared_cache, threads: bool | None):
     project.config(options)
     project.page("index.md", BLOCK)
     project.page("other.md", BLOCK)
+    project.page("plain.md", "# No widget here\n")
     assert project.build("--strict").returncode == 0
     return project.site
 
@@ -78,8 +79,8 @@ def test_threads_on_a_host_without_headers_isolate_through_the_worker_and_match_
         project, shared_cache, serve, browser, reference):
     # Bugs caught: the worker not written at the site's root, not registered, or not adding
     # both headers (the page stays unisolated: one thread); the first page not reloaded to
-    # come under it, or reloaded again on every page (a loop); the threaded binary giving
-    # other numbers than Keras.
+    # come under it, or reloaded again on every page (a loop); the worker isolating pages
+    # without widgets; the threaded binary giving other numbers than Keras.
     site = build(project, shared_cache, threads=True)
     assert (site / "tfjs-isolation.js").is_file()
     url = serve(site)
@@ -103,6 +104,33 @@ def test_threads_on_a_host_without_headers_isolate_through_the_worker_and_match_
         seen = open_ready(other, url + "other/")
         assert other.evaluate(STATE)["backend"]["threads"] == 2
         assert len(seen) == 1, seen
+
+        # A page without widgets keeps its plain headers (and its cross-origin iframes).
+        plain = context.new_page()
+        plain.goto(url + "plain/")
+        assert plain.evaluate("window.crossOriginIsolated") is False
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
+def test_turning_threads_off_retires_the_worker_a_reader_kept(project, shared_cache, serve, browser):
+    # Bug caught: a site rebuilt with `threads: false` leaving readers of the earlier build
+    # under the isolating worker for good (it keeps serving its headers when its file is gone).
+    url = serve(build(project, shared_cache, threads=True))
+    context = browser.new_context()
+    try:
+        context.add_init_script(FOUR_CORES)
+        open_ready(context.new_page(), url, loads=2)
+        site = build(project, shared_cache, threads=False)
+        assert "unregister" in (site / "tfjs-isolation.js").read_text()
+        # The next visit checks the worker for an update, gets the retiring one, which
+        # unregisters itself and reloads the page: the second load has no isolation.
+        page = context.new_page()
+        open_ready(page, url, loads=2)
+        state = page.evaluate(STATE)
+        assert state["isolated"] is False and state["workers"] == [], state
+        assert state["backend"]["threads"] == 1
     finally:
         context.close()
 
@@ -131,9 +159,9 @@ def test_threads_on_a_host_that_isolates_need_no_worker_and_no_reload(
 def test_without_the_option_an_isolated_page_runs_one_thread_and_ships_no_worker(
         project, shared_cache, serve, browser, reference):
     # Bugs caught: threads (and the threaded binary) used where the author did not ask for
-    # them, on a page its host happens to isolate; the worker written or registered anyway.
+    # them, on a page its host happens to isolate; the isolating worker written or registered.
     site = build(project, shared_cache, threads=None)
-    assert not (site / "tfjs-isolation.js").exists()
+    assert "unregister" in (site / "tfjs-isolation.js").read_text()  # the retiring worker only
     url = serve(site, ISOLATION)
     context = browser.new_context()
     try:

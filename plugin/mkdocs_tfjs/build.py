@@ -44,8 +44,11 @@ ASSETS = Path(__file__).with_name("assets")
 STYLESHEET = "tfjs-widgets.css"
 MODELS_DIR = "assets/tfjs/models"
 #: The service worker of ``threads: true``, written at the site's root (a worker serves
-#: only the pages under its own folder), not with the widgets' assets.
+#: only the pages under its own folder), not with the widgets' assets; with ``threads``
+#: off the same name holds one that retires it from readers who kept it from a build
+#: with ``threads: true``.
 ISOLATION_SOURCE = ASSETS / "isolation.js"
+RETIRED_SOURCE = ASSETS / "isolation-retired.js"
 ISOLATION_WORKER = "tfjs-isolation.js"
 _JS_DTYPES = {"DT_FLOAT": "float32", "DT_INT32": "int32", "DT_INT64": "int32", "DT_BOOL": "bool"}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|KiB|MiB|GiB)?\s*$", re.IGNORECASE)
@@ -152,6 +155,9 @@ class SiteBuild:
         self.converted = 0
         self.widget_types: set[str] = set()
         self.site_files: dict[str, Path] = {}
+        #: The site-relative URLs of the pages with widgets (``demos/image/``, ``""`` for the
+        #: home page): the only pages the isolating service worker of ``threads: true`` serves.
+        self.widget_pages: set[str] = set()
         self._over_budget: set[str] = set()
         self.widgets = custom_widgets(settings)
         self._assets = _asset_folder(self.widgets)
@@ -210,6 +216,8 @@ class SiteBuild:
                     f"{explicit[0].backend}` on line {explicit[0].line}, `{other.backend}` here); "
                     "TF.js runs one backend per page, so give them the same `backend` or none",
                 )
+        if placed.widgets:
+            self.widget_pages.add(_page_path(page_url))
         new = replace_blocks(markdown, blocks, [w.token for w in placed.widgets])
         return new, placed
 
@@ -379,13 +387,20 @@ class SiteBuild:
                 runtime.copy_local(self._runtime_dir(), site_dir, self._runtime_names())
             if self.lean_used:
                 runtime.copy_lean(site_dir)
-            if self.settings.threads:
-                shutil.copyfile(ISOLATION_SOURCE, site_dir / ISOLATION_WORKER)
+            (site_dir / ISOLATION_WORKER).write_text(self._isolation_worker())
         if self.models and not self.converted:
             count = len(self.models)
             self.info(
                 f"{count} model{'s' if count != 1 else ''} up to date (cache: {self.cache.root})"
             )
+
+    def _isolation_worker(self) -> str:
+        """Return the service worker of ``threads: true``, told the pages it isolates, or the
+        one that retires it."""
+        if not self.settings.threads:
+            return RETIRED_SOURCE.read_text()
+        pages = json.dumps(sorted(self.widget_pages))
+        return ISOLATION_SOURCE.read_text().replace("const PAGES = [];", f"const PAGES = {pages};", 1)
 
     def check_runtime(self) -> None:
         """Fail early when ``runtime: local`` lacks a file: every piece, fabric.js included."""
@@ -663,6 +678,11 @@ def check_templates_dir(settings: Settings) -> None:
     )
 
 
+def _page_path(page_url: str) -> str:
+    """Return a page's URL as the isolating worker compares it: ``a/index.html`` is ``a/``."""
+    return page_url[: -len("index.html")] if page_url.endswith("index.html") else page_url
+
+
 def _asset_sources(widgets: dict[str, Widget]) -> dict[str, bytes]:
     """Return the widgets folder's files, ``{name: bytes}``.
 
@@ -671,7 +691,8 @@ def _asset_sources(widgets: dict[str, Widget]) -> dict[str, bytes]:
     ``<name>.js``. The parts' modules land side by side, so their relative imports
     (``import ... from "./runtime.js"``) hold in the site as in the package.
     """
-    sources = {a.name: a.read_bytes() for a in sorted(ASSETS.glob("*.js")) if a != ISOLATION_SOURCE}
+    workers = (ISOLATION_SOURCE, RETIRED_SOURCE)
+    sources = {a.name: a.read_bytes() for a in sorted(ASSETS.glob("*.js")) if a not in workers}
     sheet = (ASSETS / STYLESHEET).read_bytes()
     for path in part_files():
         if path.suffix == ".js":
