@@ -83,10 +83,22 @@ class Widget:
         """Return files to copy into the site: ``{path in the site: source}``."""
         return {}
 
-    def _misfit(self, spec: WidgetSpec, info: ModelInfo) -> DirectiveError:
+    def _misfit(
+        self, spec: WidgetSpec, info: ModelInfo, key: str = "show", also: str = ""
+    ) -> DirectiveError:
+        """Return the error of a model this widget cannot take; ``also`` adds to its need.
+
+        An output part's points at ``key`` (the block's ``show:``), an input's at the block.
+        """
+        if self.kind == "output":
+            return spec.error(
+                f"`{spec.model}` does not fit `show: {self.name}`: it {info.describe_io()}, "
+                f"but the {self.name} output needs {self.needs}{also}",
+                key,
+            )
         return spec.error(
             f"`{spec.model}` does not fit the {self.name} widget: it {info.describe_io()}, "
-            f"but the {self.name} widget needs {self.needs}"
+            f"but the {self.name} widget needs {self.needs}{also}"
         )
 
 

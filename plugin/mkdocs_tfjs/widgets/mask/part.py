@@ -86,11 +86,7 @@ class MaskOutput(Widget):
             and tuple(out[1:3]) == tuple(picture[1:3])
         )
         if not fits:
-            raise spec.error(
-                f"`{spec.model}` does not fit `show: mask`: it {info.describe_io()}, but the "
-                f"mask output needs {self.needs}, the mask as high and wide as the picture",
-                "show",
-            )
+            raise self._misfit(spec, info, also=", the mask as high and wide as the picture")
         labels = spec.options.get("labels")
         if labels is not None and len(labels) != out[3]:
             raise spec.error(

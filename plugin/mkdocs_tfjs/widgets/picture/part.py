@@ -55,11 +55,7 @@ class ImageOutput(Widget):
         """Require one rank-4 output with 1 or 3 channels, and a range to draw it with."""
         out = info.outputs[0].shape if len(info.outputs) == 1 else ()
         if len(out) != 4 or out[1] is None or out[2] is None or out[3] not in (1, 3):
-            raise spec.error(
-                f"`{spec.model}` does not fit `show: image`: it {info.describe_io()}, but the "
-                f"image output needs {self.needs}",
-                "show",
-            )
+            raise self._misfit(spec, info)
         self.value_range(spec, info)
 
     def value_range(self, spec: WidgetSpec, info: ModelInfo) -> tuple[float, float]:

@@ -37,12 +37,8 @@ class PaletteOutput(Widget):
         """Require one rank-2 output of 3·k values."""
         out = info.outputs[0].shape if len(info.outputs) == 1 else ()
         if len(out) != 2 or out[1] is None or out[1] % 3 != 0:
-            raise spec.error(
-                f"`{spec.model}` does not fit `show: palette`: it {info.describe_io()}, but the "
-                f"palette output needs {self.needs}",
-                # Without `show:`, the widget's default output was asked for.
-                "show" if "show" in spec.key_lines else "widget",
-            )
+            # Without `show:`, the widget's default output was asked for.
+            raise self._misfit(spec, info, "show" if "show" in spec.key_lines else "widget")
 
     def browser_config(self, spec: WidgetSpec, info: ModelInfo) -> dict[str, Any]:
         """Tell the page the number of colours and their order, and the part's module."""

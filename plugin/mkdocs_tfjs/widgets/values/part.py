@@ -53,11 +53,7 @@ class ValuesOutput(Widget):
         """Require one rank-2 output; as many names as values, when the block names them."""
         out = info.outputs[0].shape if len(info.outputs) == 1 else ()
         if len(out) != 2 or out[1] is None:
-            raise spec.error(
-                f"`{spec.model}` does not fit `show: values`: it {info.describe_io()}, but the "
-                f"values output needs {self.needs}",
-                "show",
-            )
+            raise self._misfit(spec, info)
         names = spec.options.get("labels")
         if names is not None and len(names) != out[1]:
             raise spec.error(
