@@ -43,6 +43,7 @@ as good as the machine was idle.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -276,11 +277,21 @@ def summary(times: list[float]) -> dict:
     return {"median": statistics.median(times), "p95": at(0.95), "p10": at(0.10), "n": len(times)}
 
 
-def browser():
+@contextlib.contextmanager
+def served(work: Path, site: Path, headers: dict[str, str] | None = None):
+    """Serve ``site`` and start Chromium; on leaving, stop both and remove ``work``."""
     from playwright.sync_api import sync_playwright
 
+    server = StaticServer(site, headers=headers)
     pw = sync_playwright().start()
-    return pw, pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    try:
+        yield server, chromium
+    finally:
+        chromium.close()
+        pw.stop()
+        server.close()
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def bench_overhead(rounds: int) -> dict:
@@ -293,10 +304,8 @@ def bench_overhead(rounds: int) -> dict:
     path = [str(ROOT / "plugin"), *filter(None, [os.environ.get("PYTHONPATH")])]
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "PYTHONPATH": os.pathsep.join(path)}
     subprocess.run([sys.executable, "-m", "mkdocs", "build", "-q"], cwd=work, env=env, check=True)
-    server = StaticServer(work / "site")
-    pw, chromium = browser()
     out = {}
-    try:
+    with served(work, work / "site") as (server, chromium):
         for name, (path, stem) in WIDGETS.items():
             page = chromium.new_page()
             page.goto(server.url + path)
@@ -318,11 +327,6 @@ def bench_overhead(rounds: int) -> dict:
             print(name, json.dumps(row), flush=True)
             out[name] = row
             page.close()
-    finally:
-        chromium.close()
-        pw.stop()
-        server.close()
-        shutil.rmtree(work, ignore_errors=True)
     return out
 
 
@@ -379,10 +383,8 @@ def bench_fusion(rounds: int, big_rounds: int, previous: dict) -> dict:
     sources = {n: p for n, p in sources.items() if not only or n in only}
     for name, source in sources.items():
         convert_both(source, site / name, name)
-    server = StaticServer(site)
-    pw, chromium = browser()
     out: dict = {}
-    try:
+    with served(work, site) as (server, chromium):
         for name in sources:
             for backend in os.environ.get("SPEED_BACKENDS", "cpu,wasm").split(","):
                 page = chromium.new_page()
@@ -397,11 +399,6 @@ def bench_fusion(rounds: int, big_rounds: int, previous: dict) -> dict:
                 print(name, backend, json.dumps(row), flush=True)
                 out.setdefault(name, dict(previous.get(name, {})))[backend] = row
                 page.close()
-    finally:
-        chromium.close()
-        pw.stop()
-        server.close()
-        shutil.rmtree(work, ignore_errors=True)
     return out
 
 
@@ -412,10 +409,8 @@ def bench_threads(rounds: int) -> dict:
         from mkdocs_tfjs.convert import Choice, convert_model
 
         convert_model(source, site / name, "none", name, Choice("native"))
-    server = StaticServer(site, headers=ISOLATION)
-    pw, chromium = browser()
     out: dict = {"cores": os.cpu_count()}
-    try:
+    with served(work, site, ISOLATION) as (server, chromium):
         for name in APPLICATIONS:
             pages, setups = {}, {}
             for label, threads in (("single-threaded SIMD", 0), ("1 thread", 1), ("2 threads", 2)):
@@ -439,11 +434,6 @@ def bench_threads(rounds: int) -> dict:
             print(name, json.dumps(out[name]), flush=True)
             for page in pages.values():
                 page.close()
-    finally:
-        chromium.close()
-        pw.stop()
-        server.close()
-        shutil.rmtree(work, ignore_errors=True)
     return out
 
 
