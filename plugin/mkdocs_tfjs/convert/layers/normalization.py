@@ -53,29 +53,28 @@ def batch_normalization(call: Call) -> Tensor:
     )
 
 
+def _mean_and_inverse_std(call: Call, x: Tensor, axes: list[int]) -> tuple[Tensor, Tensor]:
+    """Return ``x``'s mean over ``axes`` and ``rsqrt(variance + epsilon)``, both kept as axes."""
+    g = call.graph
+    epsilon = scalar(g, float(call.get("epsilon", 1e-3)), "epsilon")
+    mean = reduce(g, "Mean", x, axes, True, call.hint("mean"))
+    squared = binary(g, "SquaredDifference", x, mean, call.hint("sq_diff"))
+    variance = reduce(g, "Mean", squared, axes, True, call.hint("variance"))
+    plus_eps = binary(g, "AddV2", variance, epsilon, call.hint("plus_eps"))
+    return mean, unary(g, "Rsqrt", plus_eps, call.hint("rsqrt"))
+
+
 @layer("LayerNormalization")
 def layer_normalization(call: Call) -> Tensor:
     """``LayerNormalization``, including ``rms_scaling``."""
     g, x = call.graph, call.x
     axes = axes_list(call.get("axis", -1))
-    epsilon = scalar(g, float(call.get("epsilon", 1e-3)), "epsilon")
     weights = call.weights()
     rms = bool(call.get("rms_scaling", False))
     scale = call.get("scale", True) or rms
     gamma = weights[0] if scale else None
     beta = weights[1 if scale else 0] if call.get("center", True) and not rms else None
-    mean = reduce(g, "Mean", x, axes, True, call.hint("mean"))
-    variance = reduce(
-        g,
-        "Mean",
-        binary(g, "SquaredDifference", x, mean, call.hint("sq_diff")),
-        axes,
-        True,
-        call.hint("variance"),
-    )
-    inv = unary(
-        g, "Rsqrt", binary(g, "AddV2", variance, epsilon, call.hint("plus_eps")), call.hint("rsqrt")
-    )
+    mean, inv = _mean_and_inverse_std(call, x, axes)
     if rms:
         # Keras's rms_scaling divides by the standard deviation and does not centre.
         out = binary(g, "Mul", x, inv, call.hint("normalized"))
@@ -147,19 +146,7 @@ def group_normalization(call: Call) -> Tensor:
     size = channels // groups
     grouped = reshape_tail(g, x, x.rank - 1, [groups, size], call.hint("grouped"))
     axes = [a for a in range(1, grouped.rank) if a != grouped.rank - 2]
-    mean = reduce(g, "Mean", grouped, axes, True, call.hint("mean"))
-    variance = reduce(
-        g,
-        "Mean",
-        binary(g, "SquaredDifference", grouped, mean, call.hint("sq_diff")),
-        axes,
-        True,
-        call.hint("variance"),
-    )
-    epsilon = scalar(g, float(call.get("epsilon", 1e-3)), "epsilon")
-    inv = unary(
-        g, "Rsqrt", binary(g, "AddV2", variance, epsilon, call.hint("plus_eps")), call.hint("rsqrt")
-    )
+    mean, inv = _mean_and_inverse_std(call, grouped, axes)
     weights = call.weights()
     if call.get("scale", True):
         gamma = call.const("gamma", weights.pop(0).reshape(groups, size))
