@@ -395,12 +395,15 @@ class SiteBuild:
             )
 
     def _isolation_worker(self) -> str:
-        """Return the service worker of ``threads: true``, told the pages it isolates, or the
-        one that retires it."""
+        """Return the service worker written at the site's root.
+
+        With ``threads: true`` it is the isolating one, told the pages it isolates; without,
+        the one that retires it from readers who kept it.
+        """
         if not self.settings.threads:
             return RETIRED_SOURCE.read_text()
-        pages = json.dumps(sorted(self.widget_pages))
-        return ISOLATION_SOURCE.read_text().replace("const PAGES = [];", f"const PAGES = {pages};", 1)
+        pages = f"const PAGES = {json.dumps(sorted(self.widget_pages))};"
+        return ISOLATION_SOURCE.read_text().replace("const PAGES = [];", pages, 1)
 
     def check_runtime(self) -> None:
         """Fail early when ``runtime: local`` lacks a file: every piece, fabric.js included."""
