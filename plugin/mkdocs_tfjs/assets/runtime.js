@@ -48,6 +48,7 @@ function readRuntimeConfig() {
 // The module for widget `name` is `name.js` (an author's is copied there from
 // `widgets:` in mkdocs.yml) and must call registerWidget(name, ...) as it runs.
 const widgetModules = new Map(); // widget name -> Promise
+const registeredBy = new Map(); // widget name -> URL of the module that registered it
 function loadWidgetModule(el) {
   const name = el.dataset.widget;
   if (!/^[a-z][a-z0-9-]*$/.test(name)) return Promise.reject(new Error("bad widget name " + name));
@@ -56,10 +57,12 @@ function loadWidgetModule(el) {
     // The browser's own messages (a SyntaxError's "Unexpected end of input") name no file.
     const where = "the widget module " + file
       + (authorsWidget(el) ? " (`" + name + "` under `widgets:` in mkdocs.yml)" : "");
-    widgetModules.set(name, import(new URL(file, import.meta.url).href).then(() => {
+    const url = new URL(file, import.meta.url).href;
+    widgetModules.set(name, import(url).then(() => {
       if (widgetTypes.has(name)) return;
-      // Names registered by no module of their own: what this module registered instead.
-      const others = [...widgetTypes.keys()].filter((other) => !widgetModules.has(other));
+      // What this module registered instead (not what a module it imports registered, nor
+      // another module loading at the same time: palette.js imports generator.js).
+      const others = [...registeredBy].filter(([, by]) => by === url).map(([other]) => other);
       throw new Error(where + (others.length
         ? " registered the widget " + others.map((other) => "'" + other + "'").join(", ")
           + " instead of '" + name + "': call registerWidget(\"" + name + "\", ...) in it,"
@@ -1227,7 +1230,15 @@ export function registerOutput(name, Output) {
 
 export function registerWidget(name, Widget) {
   widgetTypes.set(name, Widget);
+  registeredBy.set(name, callingModule());
   scan();
+}
+
+// The URL of the module that called registerWidget: the first script on the stack that
+// is not this one (null where the stack names none).
+function callingModule() {
+  const urls = String(new Error().stack || "").match(/\b(?:https?|file):\/\/[^\s)]+?\.m?js\b/g) || [];
+  return urls.find((url) => url !== import.meta.url) || null;
 }
 
 readRuntimeConfig();
